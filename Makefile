@@ -1,0 +1,44 @@
+# Build and Push to ECR: developer entry points.
+# `make demo` runs the plugin's main job on local stand-ins; `make test` runs every test.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup deps test unit integration lint docs docs-check demo bench clean
+
+# Debian packages the tests and the demo use (docker engine, OCI registry, skopeo, busybox).
+deps:
+	bash scripts/install-deps.sh
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+setup: deps $(STAMP)
+
+test: setup
+	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check plugin tests bench
+	$(BIN)/ruff format --check plugin tests bench
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/python -m plugin.docs > docs/settings.md
+
+demo: setup
+	bash scripts/demo.sh
+
+bench: setup
+	$(BIN)/python bench/build_push.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""Entrypoint: load → resolve → prepare → plan → run → report. The only place that decides exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from plugin import __version__
+from plugin.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
+from plugin.log import REDACTOR, configure, get_logger
+
+COMMANDS = ("run", "plan", "prepare")
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+@contextmanager
+def error_handler() -> Iterator[None]:
+    """Map every failure to an exit status: PluginError knows its own; anything else is a bug (70)."""
+    log = get_logger()
+    try:
+        yield
+    except PluginError as exc:
+        log.error("plugin.failed", error=REDACTOR.text(exc.message), exit_code=exc.exit_code)
+        raise _Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise _Exit(130) from None
+    except Exception:  # noqa: BLE001 - the last line of defence: a bug, reported redacted
+        log.error("plugin.bug", traceback=REDACTOR.text(traceback.format_exc()),
+                  hint="this is a bug in the plugin; please report it")
+        raise _Exit(EXIT_BUG) from None
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(REDACTOR.value(document), indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    if not argv:
+        return "run"
+    if argv[0] in ("-h", "--help", "help"):
+        from plugin.docs import render_help  # noqa: PLC0415
+
+        sys.stdout.write(render_help())
+        return None
+    if argv[0] == "--version":
+        sys.stdout.write(f"build-push-ecr {__version__}\n")
+        return None
+    if argv[0] not in COMMANDS:
+        sys.stderr.write(f"unknown command {argv[0]!r}; expected one of {', '.join(COMMANDS)} or --help\n")
+        raise _Exit(EXIT_CONFIG)
+    return argv[0]
+
+
+def _dispatch(command: str) -> int:
+    from plugin.planning import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
+    from plugin.settings import load_settings  # noqa: PLC0415
+
+    loaded = load_settings()
+    configure(loaded.settings.log_level, loaded.settings.log_json)
+    log = get_logger()
+    REDACTOR.add(*loaded.settings.secret_values())
+    for event, fields in loaded.warnings:
+        log.warning(event, **fields)
+    resolved = resolve(loaded)
+    for note in resolved.tags.notes:
+        log.warning("tags.adjusted", note=note)
+    if command == "plan" or loaded.settings.plan_only:
+        _print_json(plan_document(resolved))
+        return EXIT_OK
+    from plugin.pipeline import prepare, run  # noqa: PLC0415
+
+    if command == "prepare":
+        _print_json(prepare(resolved).to_json())
+        return EXIT_OK
+    return run(resolved)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    configure()
+    try:
+        command = _command(args)
+        if command is None:
+            return EXIT_OK
+        with error_handler():
+            return _dispatch(command)
+    except _Exit as stop:
+        return stop.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""What every builder shares: build arguments (plain, from env, proxies) and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from plugin.context import CIContext
+from plugin.log import REDACTOR
+from plugin.settings import Settings
+
+OCI = "org.opencontainers.image"
+
+
+def _arg_key(arg: str) -> str:
+    return arg.split("=", 1)[0].strip().lower()
+
+
+def _from_env(name: str, env: Mapping[str, str]) -> str | None:
+    for candidate in (name, name.lower(), name.upper(), f"HARNESS_{name.upper()}"):
+        if env.get(candidate):
+            return env[candidate]
+    return None
+
+
+def _register_proxy_password(url: str) -> None:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    REDACTOR.add(password)
+
+
+def build_args(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> list[str]:
+    """KEY=VALUE build arguments: the user's, then PLUGIN_BUILD_ARGS_FROM_ENV, then proxies not already set.
+
+    Values taken from the environment are registered as secrets: they often carry tokens.
+    """
+    args = settings.effective_build_args()
+    for name in settings.build_args_from_env:
+        value = _from_env(name, env)
+        if value is None:
+            continue
+        REDACTOR.add(value)
+        for key in dict.fromkeys((name.upper(), name.lower())):
+            args.append(f"{key}={value}")
+    given = {_arg_key(a) for a in args}
+    for name, value in ctx.proxies.items():
+        if name in given:
+            continue
+        _register_proxy_password(value)
+        args += [f"{name}={value}", f"{name.upper()}={value}"]
+    return args
+
+
+def auto_labels(ctx: CIContext, repo_link: str | None, now: datetime | None = None) -> list[str]:
+    """The OCI labels the docker plugins add: created, revision, source, url."""
+    created = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels = [f"{OCI}.created={created}", f"{OCI}.revision={ctx.commit_sha or '00000000'}"]
+    if ctx.remote_url:
+        labels.append(f"{OCI}.source={ctx.remote_url}")
+    link = repo_link or ctx.repo_link
+    if link:
+        labels.append(f"{OCI}.url={link}")
+    return labels
+
+
+def labels(settings: Settings, ctx: CIContext, builder: str, now: datetime | None = None) -> list[str]:
+    """Auto labels (docker/buildx), PLUGIN_LABEL_SCHEMA, then PLUGIN_CUSTOM_LABELS."""
+    out: list[str] = []
+    if builder != "kaniko":
+        if settings.auto_label:
+            out += auto_labels(ctx, settings.repo_link, now)
+        out += [f"{OCI}.{item}" for item in settings.label_schema]
+    return out + list(settings.custom_labels)

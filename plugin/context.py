@@ -1,0 +1,50 @@
+"""The CI context: what the runner (Drone, Harness, Woodpecker) says about the build, in its own small model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+PROXY_NAMES = ("http_proxy", "https_proxy", "no_proxy", "ftp_proxy", "all_proxy")
+
+
+def _f(*names: str, default: str | None = None) -> str | None:
+    return Field(default, validation_alias=AliasChoices(*names))  # type: ignore[no-any-return]
+
+
+class CIContext(BaseModel):
+    """Build metadata read from DRONE_*, CI_* and HARNESS_* variables (first non-empty wins)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    commit_ref: str | None = _f("DRONE_COMMIT_REF", "CI_COMMIT_REF")
+    commit_sha: str | None = _f("DRONE_COMMIT_SHA", "CI_COMMIT_SHA")
+    tag: str | None = _f("DRONE_TAG", "CI_COMMIT_TAG")
+    repo_branch: str | None = _f("DRONE_REPO_BRANCH", "CI_REPO_DEFAULT_BRANCH")
+    remote_url: str | None = _f("DRONE_REMOTE_URL", "DRONE_GIT_HTTP_URL", "CI_REPO_CLONE_URL")
+    repo_link: str | None = _f("DRONE_REPO_LINK", "CI_REPO_URL")
+    repo_name: str | None = _f("DRONE_REPO", "CI_REPO")
+    build_number: str | None = _f("DRONE_BUILD_NUMBER", "CI_PIPELINE_NUMBER", "HARNESS_BUILD_ID")
+    build_created: str | None = _f("DRONE_BUILD_CREATED", "CI_PIPELINE_CREATED")
+    output_file: str | None = _f("DRONE_OUTPUT")
+    card_path: str | None = _f("DRONE_CARD_PATH")
+    ca_path: str | None = _f("HARNESS_CA_PATH")
+    workspace: str | None = _f("DRONE_WORKSPACE", "CI_WORKSPACE", "HARNESS_WORKSPACE")
+    proxies: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CIContext:
+        values = {k: v for k, v in env.items() if v != ""}
+        return cls.model_validate({**values, "proxies": proxy_env(env)})
+
+
+def proxy_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Proxy settings by lower-case name: lower-case variable, then UPPER, then HARNESS_UPPER."""
+    found: dict[str, str] = {}
+    for name in PROXY_NAMES:
+        for candidate in (name, name.upper(), f"HARNESS_{name.upper()}"):
+            if env.get(candidate):
+                found[name] = env[candidate]
+                break
+    return found

@@ -1,0 +1,109 @@
+"""The plan document: what a run would do, computed without AWS calls or processes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plugin.builders.kaniko import kaniko_plan
+from plugin.context import CIContext
+from plugin.ecr import RegistryHost, RepositorySpec, plan_actions
+from plugin.plan import Plan
+from plugin.settings import Loaded, Settings
+from plugin.tags import TagResult, resolve_tags
+from plugin.target import Target, cache_repository, resolve_target
+
+
+@dataclass
+class Resolved:
+    """Settings plus everything derived from them before any AWS call: context, tags, target."""
+
+    loaded: Loaded
+    ctx: CIContext
+    tags: TagResult
+    target: Target
+    builder: str
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+
+def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
+    ctx = CIContext.from_env(loaded.env)
+    tags = resolve_tags(loaded.settings, ctx, workdir)
+    target = resolve_target(loaded.settings, tags.tags)
+    return Resolved(loaded, ctx, tags, target, loaded.settings.effective_builder())
+
+
+def repository_spec(settings: Settings, name: str) -> RepositorySpec:
+    """What the user asked of the main repository (None: leave untouched)."""
+    return RepositorySpec(
+        name=name,
+        create=settings.create_repository,
+        scan_on_push=settings.scan_on_push,
+        tag_mutability=settings.tag_mutability,
+        encryption=settings.encryption,
+        kms_key=settings.kms_key,
+        lifecycle_policy=settings.lifecycle_policy,
+        repository_policy=settings.repository_policy,
+    )
+
+
+def cache_spec(settings: Settings, repository: str) -> RepositorySpec | None:
+    """The kaniko cache repository, created like the main one (no policies) when caching is on."""
+    if not (settings.enable_cache and settings.effective_builder() == "kaniko"):
+        return None
+    return RepositorySpec(
+        name=cache_repository(settings, repository),
+        create=settings.create_repository,
+        encryption=settings.encryption,
+        kms_key=settings.kms_key,
+    )
+
+
+def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
+    if r.builder == "kaniko":
+        return kaniko_plan(r.settings, r.ctx, r.target, env, **kwargs)
+    from plugin.builders.docker import docker_plan  # noqa: PLC0415 - imported only for its builder
+
+    return docker_plan(r.settings, r.ctx, r.target, env, **kwargs)
+
+
+def ecr_actions(r: Resolved) -> list[dict[str, Any]]:
+    s = r.settings
+    if s.no_push:
+        return []
+    out = []
+    for host in r.target.registries or ("<registry from the token endpoint>",):
+        parsed = RegistryHost.parse_or_none(host)
+        public = bool(parsed and parsed.public)
+        actions = plan_actions(repository_spec(s, r.target.repository), public=public,
+                               check_tags=s.skip_push_if_tag_exists)
+        cache = cache_spec(s, r.target.repository)
+        if cache and host == (r.target.registry or host):
+            actions[-1:-1] = plan_actions(cache, public=public)[:-1]
+        out.append({"registry": host, "actions": actions})
+    return out
+
+
+def plan_document(r: Resolved) -> dict[str, Any]:
+    """The JSON that `plan` prints: builder, registry, repository, tags, destinations, ECR actions, steps."""
+    doc: dict[str, Any] = {
+        "builder": r.builder,
+        "registry": r.target.registry,
+        "repository": r.target.repository,
+        "tags": list(r.target.tags),
+        "destinations": r.target.destinations() if r.target.tags else [],
+        "extra_registries": list(r.target.extra_registries),
+    }
+    if r.tags.skip_reason:
+        doc.update(skip=r.tags.skip_reason, ecr=[], steps=[])
+        return doc
+    doc["ecr"] = ecr_actions(r)
+    doc["steps"] = builder_plan(r, r.loaded.env).to_json()
+    if r.tags.notes:
+        doc["notes"] = r.tags.notes
+    return doc

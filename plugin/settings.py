@@ -1,0 +1,197 @@
+"""The settings model: every PLUGIN_* variable of the three anchor plugins, in one flat, typed model.
+
+``load_settings(env)`` is the only way in. It loads PLUGIN_ENV_FILE first, validates every variable
+at once, and returns the model with the warnings to log (unknown variables, ambiguous meanings).
+Bad input raises ``ConfigError`` naming every bad variable, its masked value and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plugin.errors import ConfigError, Problem
+from plugin.fieldsets.aws import AwsFields
+from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
+from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
+from plugin.fieldsets.kaniko import KanikoFields
+from plugin.log import MASK, REDACTOR
+
+KANIKO_EXECUTOR = "/kaniko/executor"
+
+
+class Settings(
+    PluginFields,
+    BuildxFields,
+    DockerBuildFields,
+    DaemonFields,
+    KanikoFields,
+    AwsFields,
+    TargetFields,
+    BuildFields,
+    BaseSettings,
+):
+    """Every setting of the plugin; each field names its variables, type, default and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, extra="ignore", case_sensitive=True, validate_default=False
+    )
+
+    def secret_values(self) -> list[str]:
+        return [v.get_secret_value() for v in self._secrets() if v.get_secret_value()]
+
+    def _secrets(self) -> Iterator[SecretStr]:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                yield value
+
+    def effective_builder(self, executor: str = KANIKO_EXECUTOR) -> str:
+        """The builder to run: PLUGIN_BUILDER, else kaniko where its executor exists, else docker."""
+        if self.builder:
+            return self.builder
+        return "kaniko" if os.path.exists(executor) else "docker"
+
+    def effective_build_args(self) -> list[str]:
+        return list(self.build_args_new if self.multiple_build_args else self.build_args)
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """What the docs say of one field: its variables, type, default, builders and meaning."""
+
+    name: str
+    variables: tuple[str, ...]
+    secret: bool
+    info: FieldInfo = field(compare=False)
+
+
+def aliases(info: FieldInfo) -> tuple[str, ...]:
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(a) for a in alias.choices)
+    return (str(alias),) if alias else ()
+
+
+def is_secret(info: FieldInfo) -> bool:
+    return "SecretStr" in repr(info.annotation)
+
+
+def field_docs() -> list[FieldDoc]:
+    return [
+        FieldDoc(name, aliases(info), is_secret(info), info) for name, info in Settings.model_fields.items()
+    ]
+
+
+def known_variables() -> dict[str, str]:
+    """Every variable the model reads, mapped to its field name."""
+    return {var: doc.name for doc in field_docs() for var in doc.variables}
+
+
+# Variables read outside the model (the CI context) that still start with PLUGIN_.
+_OTHER_KNOWN = frozenset({"PLUGIN_SETTINGS"})
+
+
+@dataclass
+class Loaded:
+    """The validated settings, the environment they came from, and warnings to log."""
+
+    settings: Settings
+    env: dict[str, str]
+    warnings: list[tuple[str, dict[str, Any]]]
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """A small dotenv reader: KEY=VALUE lines, optional `export`, quotes and comments."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"a readable dotenv file ({exc.strerror})") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError.single("PLUGIN_ENV_FILE", path, f"KEY=VALUE lines (line {number} is not)")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _with_env_file(env: Mapping[str, str]) -> dict[str, str]:
+    merged = {k: v for k, v in env.items()}
+    path = merged.get("PLUGIN_ENV_FILE")
+    if path:
+        for key, value in read_env_file(path).items():
+            if not merged.get(key):  # variables already set win, as with godotenv.Load
+                merged[key] = value
+    return merged
+
+
+def _unknown_warnings(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    known = known_variables()
+    plugin_known = [k for k in known if k.startswith("PLUGIN_")]
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name in sorted(env):
+        if not name.startswith("PLUGIN_") or name in known or name in _OTHER_KNOWN:
+            continue
+        close = difflib.get_close_matches(name, plugin_known, n=1, cutoff=0.6)
+        out.append(("settings.unknown_variable", {"variable": name, "closest": close[0] if close else None}))
+    return out
+
+
+def _set_alias(info: FieldInfo, env: Mapping[str, str]) -> str | None:
+    return next((a for a in aliases(info) if env.get(a)), None)
+
+
+def _problems(error: ValidationError, env: Mapping[str, str]) -> list[Problem]:
+    by_alias = known_variables()
+    problems: list[Problem] = []
+    for err in error.errors(include_input=False, include_url=False):
+        loc = str(err["loc"][0]) if err["loc"] else ""
+        name = by_alias.get(loc, loc)
+        info = Settings.model_fields.get(name)
+        variable = (_set_alias(info, env) if info else None) or loc
+        raw = env.get(variable)
+        shown = MASK if raw is not None and info is not None and is_secret(info) else raw
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(Problem(variable, shown, message))
+    return problems
+
+
+def _register_secrets(env: Mapping[str, str]) -> None:
+    """Register the raw value of every secret variable before validation, so no path can print it."""
+    for doc in field_docs():
+        if doc.secret:
+            REDACTOR.add(*(env.get(v) for v in doc.variables))
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
+    """Validate the environment into Settings; raise ConfigError listing every bad variable."""
+    merged = _with_env_file(os.environ if env is None else env)
+    _register_secrets(merged)
+    values = {k: v for k, v in merged.items() if v.strip() != ""}
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, merged)) from None
+    from plugin.checks import cross_field_problems, meaning_warnings  # noqa: PLC0415 - avoids a cycle
+
+    problems = cross_field_problems(settings, merged)
+    if problems:
+        raise ConfigError(problems)
+    warnings = _unknown_warnings(merged) + meaning_warnings(settings, merged)
+    return Loaded(settings, merged, warnings)

@@ -1,0 +1,144 @@
+"""Tag resolution: explicit tags, the .tags file, auto-tag from the git ref, semver expansion, suffix.
+
+Every final tag is checked against the OCI tag grammar before anything is built. Registries refuse
+`+` (semver build metadata), which the anchors produce: PLUGIN_TAG_PLUS decides whether it is
+replaced by `-` (default) or rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plugin.context import CIContext
+from plugin.errors import ConfigError, Problem
+from plugin.settings import Settings
+
+OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# coreos/go-semver, as the anchors' auto-tag uses it: X.Y.Z[-pre][+meta], leading zeros kept.
+_GO_SEMVER = re.compile(
+    r"(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<meta>[0-9A-Za-z.-]+))?"
+)
+# golang.org/x/mod/semver, as kaniko's expand_tag uses it: shorthand v1 and v1.2 allowed without pre/build.
+_NUM = r"(?:0|[1-9]\d*)"
+_IDENT = r"[0-9A-Za-z-]+"
+_MOD_SEMVER = re.compile(
+    rf"v(?P<major>{_NUM})(?:\.(?P<minor>{_NUM})(?:\.(?P<patch>{_NUM})"
+    rf"(?:-(?P<pre>{_IDENT}(?:\.{_IDENT})*))?(?:\+(?P<build>{_IDENT}(?:\.{_IDENT})*))?)?)?"
+)
+
+
+@dataclass
+class TagResult:
+    """The final tags, or why the build is skipped (auto-tag on a branch that is not the default)."""
+
+    tags: list[str] = field(default_factory=list)
+    source: str = "PLUGIN_TAGS"
+    skip_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def use_default_tag(ref: str, default_branch: str) -> bool:
+    """The auto-tag gate: a tag ref, or a push to the default branch."""
+    if ref.startswith("refs/tags/"):
+        return True
+    return ref.removeprefix("refs/heads/") == default_branch
+
+
+def default_tags(ref: str) -> list[str]:
+    """Tags for a ref: `latest` for branches; X, X.Y, X.Y.Z (0.Y, 0.Y.Z for 0.x) for semver tags."""
+    if not ref.startswith("refs/tags/"):
+        return ["latest"]
+    text = ref.removeprefix("refs/tags/").removeprefix("v")
+    match = _GO_SEMVER.fullmatch(text)
+    if not match:
+        raise ConfigError.single("DRONE_COMMIT_REF", ref, "a git tag that is a semantic version X.Y.Z (auto-tag)")
+    if match["pre"] or match["meta"]:
+        return [text]
+    major, minor, patch = match["major"], match["minor"], match["patch"]
+    if int(major) == 0:
+        return [f"{major}.{minor}", f"{major}.{minor}.{patch}"]
+    return [major, f"{major}.{minor}", f"{major}.{minor}.{patch}"]
+
+
+def with_suffix(tags: list[str], suffix: str | None) -> list[str]:
+    if not suffix:
+        return tags
+    return [suffix if t == "latest" else f"{t}-{suffix}" for t in tags]
+
+
+def expand_tag(tag: str) -> list[str]:
+    """kaniko's expand_tag: v1.2.3 gives 1, 1.2, 1.2.3; pre-releases and non-semver tags pass as they are."""
+    candidate = tag.replace("_", "-")
+    if not candidate.startswith("v"):
+        candidate = "v" + candidate
+    match = _MOD_SEMVER.fullmatch(candidate)
+    if not match:
+        return [tag]
+    if match["pre"]:
+        return [candidate[1:]]
+    build = f"+{match['build']}" if match["build"] else ""
+    major, minor, patch = match["major"], match["minor"] or "0", match["patch"] or "0"
+    return [f"{major}{build}", f"{major}.{minor}{build}", f"{major}.{minor}.{patch}{build}"]
+
+
+def read_tags_file(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [t.strip() for t in re.split(r"[,\n]", text) if t.strip()]
+
+
+def _dedupe(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+def _explicit(settings: Settings, workdir: Path) -> TagResult:
+    if settings.tags:
+        return TagResult(list(settings.tags), "PLUGIN_TAGS")
+    tags_file = workdir / ".tags"
+    if tags_file.is_file():
+        found = read_tags_file(tags_file)
+        if found:
+            return TagResult(found, str(tags_file))
+    return TagResult(["latest"], "PLUGIN_TAGS")
+
+
+def _auto(settings: Settings, ctx: CIContext) -> TagResult:
+    ref = ctx.commit_ref or (f"refs/tags/{ctx.tag}" if ctx.tag else "")
+    branch = ctx.repo_branch or ""
+    if not use_default_tag(ref, branch):
+        reason = f"auto-tag: {ref} is not a tag nor the default branch {branch or '(DRONE_REPO_BRANCH unset)'}"
+        return TagResult([], "DRONE_COMMIT_REF", skip_reason=reason)
+    return TagResult(with_suffix(default_tags(ref), settings.auto_tag_suffix), "DRONE_COMMIT_REF")
+
+
+def _validate(result: TagResult, plus: str) -> TagResult:
+    problems: list[Problem] = []
+    final: list[str] = []
+    for tag in result.tags:
+        fixed = tag
+        if "+" in tag and plus == "replace":
+            fixed = tag.replace("+", "-")
+            result.notes.append(f"tag {tag!r} has '+', which registries refuse: pushed as {fixed!r}")
+        if OCI_TAG.fullmatch(fixed):
+            final.append(fixed)
+            continue
+        hint = " ('+' is refused by registries; PLUGIN_TAG_PLUS=replace turns it into '-')" if "+" in fixed else ""
+        problems.append(Problem(result.source, tag, f"a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{{0,127}}{hint}"))
+    if problems:
+        raise ConfigError(problems)
+    result.tags = _dedupe(final)
+    return result
+
+
+def resolve_tags(settings: Settings, ctx: CIContext, workdir: Path | None = None) -> TagResult:
+    """The final tag list for this run (or a skip reason), validated against the OCI grammar."""
+    if settings.auto_tag:
+        result = _auto(settings, ctx)
+        if result.skip_reason:
+            return result
+    else:
+        result = _explicit(settings, workdir or Path.cwd())
+        if settings.expand_tag:
+            result.tags = [t for tag in result.tags for t in expand_tag(tag)]
+    return _validate(result, settings.tags_plus)

@@ -1,0 +1,82 @@
+"""Where the image goes: registry host(s), repository name, final tags and full image references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from plugin.settings import Settings
+
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
+
+
+def clean_host(value: str) -> str:
+    """A registry host without scheme or trailing slash."""
+    return re.sub(r"^https?://", "", value.strip()).rstrip("/")
+
+
+def derived_registry(account: str, region: str) -> str:
+    """The private ECR host of an account in a region (China regions use amazonaws.com.cn)."""
+    from plugin.ecr import RegistryHost  # noqa: PLC0415 - ecr imports boto3; keep plan start-up light
+
+    return RegistryHost.for_account(account, region).host
+
+
+@dataclass(frozen=True)
+class Target:
+    """Registry host (None: taken from the ECR token's endpoint at run time), repository and tags."""
+
+    registry: str | None
+    repository: str
+    tags: tuple[str, ...]
+    extra_registries: tuple[str, ...] = field(default=())
+
+    @property
+    def registries(self) -> tuple[str, ...]:
+        main = (self.registry,) if self.registry else ()
+        return main + tuple(r for r in self.extra_registries if r != self.registry)
+
+    def image(self, registry: str | None = None) -> str:
+        host = registry or self.registry or "<registry>"
+        return f"{host}/{self.repository}"
+
+    def destinations(self, tags: tuple[str, ...] | list[str] | None = None) -> list[str]:
+        """Full references: every registry × every tag, main registry first."""
+        chosen = self.tags if tags is None else tuple(tags)
+        hosts = self.registries or ("<registry>",)
+        return [f"{self.image(host)}:{tag}" for host in hosts for tag in chosen]
+
+    def with_registry(self, registry: str) -> Target:
+        return Target(registry, self.repository, self.tags, self.extra_registries)
+
+    def with_tags(self, tags: list[str]) -> Target:
+        return Target(self.registry, self.repository, tuple(tags), self.extra_registries)
+
+
+def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
+    """Strip a leading registry host from PLUGIN_REPO (never prefix twice); learn the host if none was set."""
+    repo = clean_host(repo)
+    if registry and repo.startswith(registry + "/"):
+        return registry, repo[len(registry) + 1 :]
+    first, sep, rest = repo.partition("/")
+    if sep and ("." in first or ":" in first) and _HOSTLIKE.match(first):
+        if registry is None or first == registry:
+            return first, rest
+    return registry, repo
+
+
+def resolve_target(settings: Settings, tags: list[str]) -> Target:
+    registry = clean_host(settings.registry) if settings.registry else None
+    if registry is None and settings.account:
+        registry = derived_registry(settings.account, settings.region)
+    registry, repository = split_repo(settings.repo or "", registry)
+    extra = tuple(clean_host(r) for r in settings.extra_registries)
+    return Target(registry, repository, tuple(tags), extra)
+
+
+def cache_repository(settings: Settings, repository: str) -> str:
+    """The kaniko cache repository: PLUGIN_CACHE_REPO (registry prefix stripped) or <repo>-cache."""
+    if settings.cache_repo:
+        registry = clean_host(settings.registry) if settings.registry else None
+        return split_repo(settings.cache_repo, registry)[1]
+    return f"{repository}-cache"
