@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup deps test unit integration lint docs docs-check demo bench clean
+
+.PHONY: setup deps example test unit integration lint docs docs-check demo bench clean
 
 # Debian packages the tests and the demo use (docker engine, OCI registry, skopeo, busybox).
 deps:
@@ -20,7 +21,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: deps $(STAMP)
 
-test: setup
+# The example app's static busybox (no base image from any registry is needed).
+example:
+	bash scripts/prepare-example.sh
+
+test: setup example
 	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -q
 
 unit: $(STAMP)
@@ -34,8 +39,8 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m plugin.docs > docs/settings.md
 
-demo: setup
-	bash scripts/demo.sh
+demo: setup example
+	$(BIN)/python scripts/demo.py
 
 bench: setup
 	$(BIN)/python bench/build_push.py

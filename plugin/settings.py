@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from plugin.errors import ConfigError, Problem
 from plugin.fieldsets.aws import AwsFields
@@ -26,6 +27,15 @@ from plugin.fieldsets.kaniko import KanikoFields
 from plugin.log import MASK, REDACTOR
 
 KANIKO_EXECUTOR = "/kaniko/executor"
+_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)
+
+
+class MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading the mapping given to load_settings (else os.environ)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        given = _ENVIRONMENT.get()
+        return super()._load_env_vars() if given is None else dict(given)
 
 
 class Settings(
@@ -44,6 +54,17 @@ class Settings(
     model_config = SettingsConfigDict(
         env_ignore_empty=True, extra="ignore", case_sensitive=True, validate_default=False
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, MappingEnvSource(settings_cls))
 
     def secret_values(self) -> list[str]:
         return [v.get_secret_value() for v in self._secrets() if v.get_secret_value()]
@@ -113,8 +134,9 @@ def read_env_file(path: str) -> dict[str, str]:
     """A small dotenv reader: KEY=VALUE lines, optional `export`, quotes and comments."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"a readable dotenv file ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path, or a file that is not UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"a readable dotenv file ({reason})") from None
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -172,6 +194,23 @@ def _problems(error: ValidationError, env: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
+def _partial_problems(
+    error: ValidationError, values: Mapping[str, str], env: Mapping[str, str], reported: list[Problem]
+) -> list[Problem]:
+    """Cross-field problems of the variables that did validate, so that one error names every bad variable."""
+    from plugin.checks import cross_field_problems  # noqa: PLC0415 - avoids a cycle
+
+    by_alias = known_variables()
+    bad = {by_alias.get(str(e["loc"][0]), "") for e in error.errors(include_input=False) if e["loc"]}
+    dropped = {a for name in bad if name in Settings.model_fields for a in aliases(Settings.model_fields[name])}
+    try:
+        partial = Settings.model_validate({k: v for k, v in values.items() if k not in dropped})
+    except ValidationError:  # pragma: no cover - every failing field was dropped
+        return []
+    seen = {p.variable for p in reported}
+    return [p for p in cross_field_problems(partial, env) if p.variable not in seen]
+
+
 def _register_secrets(env: Mapping[str, str]) -> None:
     """Register the raw value of every secret variable before validation, so no path can print it."""
     for doc in field_docs():
@@ -184,10 +223,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
     merged = _with_env_file(os.environ if env is None else env)
     _register_secrets(merged)
     values = {k: v for k, v in merged.items() if v.strip() != ""}
+    token = _ENVIRONMENT.set(values)
     try:
-        settings = Settings.model_validate(values)
+        settings = Settings()
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, merged)) from None
+        problems = _problems(exc, merged)
+        raise ConfigError(problems + _partial_problems(exc, values, merged, problems)) from None
+    finally:
+        _ENVIRONMENT.reset(token)
     from plugin.checks import cross_field_problems, meaning_warnings  # noqa: PLC0415 - avoids a cycle
 
     problems = cross_field_problems(settings, merged)

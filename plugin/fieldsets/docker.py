@@ -6,6 +6,7 @@ import shlex
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_settings import NoDecode
 
 from plugin.flags import BUILDX, DOCKER, DOCKER_BUILDX, Flag, Uses
 from plugin.types import Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
@@ -15,7 +16,7 @@ def _shell_words(value: Any) -> Any:
     return shlex.split(value) if isinstance(value, str) else value
 
 
-Words = Annotated[list[str], BeforeValidator(_shell_words)]
+Words = Annotated[list[str], NoDecode, BeforeValidator(_shell_words)]
 
 
 class DaemonFields(BaseModel):

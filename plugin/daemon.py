@@ -1,0 +1,277 @@
+"""The plugin's own dockerd: argv from options, start, bounded readiness wait, and a clean stop.
+
+Each run keeps its socket, exec-root, pidfile and log in its own run directory, so two runs on
+one machine never collide. A daemon that exits or never answers is an error that shows the tail
+of the daemon's own log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import http.client
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from plugin.errors import RunError
+from plugin.log import get_logger
+from plugin.plan import Step
+from plugin.run import Background, Runner
+
+SECCOMP_PROFILE = "/etc/docker/default.json"
+DEFAULT_RETRY_COUNT = 15  # anchor PLUGIN_DAEMON_RETRY_COUNT: about one second per attempt
+_POLL_INTERVAL = 0.05
+_PING_TIMEOUT = 1.0
+_LOG_TAIL = 20
+_MNT_DETACH = 2
+_MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the final NUL
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+log = get_logger("plugin.daemon")
+
+
+def _fresh_run_dir() -> str:
+    """A unique, not yet created directory under the system temp dir (created when dockerd starts)."""
+    return os.path.join(tempfile.gettempdir(), f"ecr-dockerd-{uuid.uuid4().hex[:12]}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DaemonOptions:
+    """How to launch dockerd: the anchors' daemon settings plus where this run keeps its files."""
+
+    storage_driver: str | None = None
+    storage_path: str = "/var/lib/docker"
+    mirrors: tuple[str, ...] = ()
+    bip: str | None = None
+    mtu: str | None = None
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    ipv6: bool = False
+    experimental: bool = False
+    insecure_registries: tuple[str, ...] = ()
+    debug: bool = False
+    extra_args: tuple[str, ...] = ()
+    run_dir: str = field(default_factory=_fresh_run_dir)
+
+    @property
+    def socket_path(self) -> str:
+        return os.path.join(self.run_dir, "docker.sock")
+
+    @property
+    def exec_root(self) -> str:
+        return os.path.join(self.run_dir, "exec")
+
+    @property
+    def pidfile(self) -> str:
+        return os.path.join(self.run_dir, "docker.pid")
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.run_dir, "dockerd.log")
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.socket_path}"
+
+
+def _repeat(flag: str, values: tuple[str, ...]) -> list[str]:
+    return [arg for value in values for arg in (flag, value)]
+
+
+def dockerd_argv(opts: DaemonOptions, seccomp_profile: str = SECCOMP_PROFILE) -> list[str]:
+    """The dockerd command line for these options (the seccomp profile is used if the file exists)."""
+    argv = [
+        "dockerd",
+        "--data-root",
+        opts.storage_path,
+        "--host",
+        opts.docker_host,
+        "--exec-root",
+        opts.exec_root,
+        "--pidfile",
+        opts.pidfile,
+    ]
+    if os.path.isfile(seccomp_profile):
+        argv.append(f"--seccomp-profile={seccomp_profile}")
+    if opts.storage_driver:
+        argv += ["--storage-driver", opts.storage_driver]
+    argv += _repeat("--insecure-registry", opts.insecure_registries)
+    if opts.ipv6:
+        argv.append("--ipv6")
+    argv += _repeat("--registry-mirror", opts.mirrors)
+    if opts.bip:
+        argv += ["--bip", opts.bip]
+    argv += _repeat("--dns", opts.dns)
+    argv += _repeat("--dns-search", opts.dns_search)
+    if opts.mtu:
+        argv += ["--mtu", opts.mtu]
+    if opts.experimental:
+        argv.append("--experimental")
+    if opts.debug:
+        argv.append("--debug")
+    return argv + list(opts.extra_args)
+
+
+def daemon_step(opts: DaemonOptions, seccomp_profile: str = SECCOMP_PROFILE) -> Step:
+    """The dockerd launch as a plan step (kind ``daemon``)."""
+    return Step("dockerd", tuple(dockerd_argv(opts, seccomp_profile)), kind="daemon")
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (the Docker API)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def ping(docker_host: str, timeout: float = _PING_TIMEOUT) -> bool:
+    """True if the Docker API at ``docker_host`` (unix:// or tcp://, plain HTTP) answers GET /_ping."""
+    url = urlsplit(docker_host)
+    conn: http.client.HTTPConnection
+    if url.scheme == "unix":
+        conn = _UnixHTTPConnection(url.path, timeout)
+    elif url.scheme in ("tcp", "http"):
+        conn = http.client.HTTPConnection(url.hostname or "localhost", url.port or 2375, timeout=timeout)
+    else:
+        return False
+    try:
+        conn.request("GET", "/_ping")
+        response = conn.getresponse()
+        return response.status == 200 and response.read().strip() == b"OK"
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def _mounts_under(root: str) -> list[str]:
+    """Mount points at or below ``root``, deepest first."""
+    prefix = os.path.realpath(root)
+    found: list[str] = []
+    with contextlib.suppress(OSError), open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            point = _OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1])  # \040 for a space
+            if point == prefix or point.startswith(prefix + "/"):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def unmount_all(root: str) -> list[str]:
+    """Lazily unmount every mount below ``root`` (dockerd leaves ``<exec-root>/netns/default``).
+
+    Returns the mount points that could not be unmounted.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    failed = []
+    for point in _mounts_under(root):
+        if libc.umount2(point.encode(), _MNT_DETACH) != 0:
+            err = ctypes.get_errno()
+            log.warning("dockerd.umount_failed", mount=point, error=os.strerror(err))
+            failed.append(point)
+    return failed
+
+
+class Dockerd:
+    """A dockerd for this run: ``with Dockerd(opts, runner) as d:`` then use ``d.docker_host``."""
+
+    def __init__(
+        self,
+        opts: DaemonOptions,
+        runner: Runner,
+        *,
+        retry_count: int = DEFAULT_RETRY_COUNT,
+        stop_timeout: float = 15.0,
+        seccomp_profile: str = SECCOMP_PROFILE,
+    ) -> None:
+        self.opts = opts
+        self.runner = runner
+        self.wait_seconds = float(max(retry_count, 1))
+        self.stop_timeout = stop_timeout
+        self._seccomp_profile = seccomp_profile
+        self._process: Background | None = None
+        self._created_run_dir = False
+
+    @property
+    def docker_host(self) -> str:
+        return self.opts.docker_host
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def __enter__(self) -> Dockerd:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start dockerd and wait (bounded) until it answers; on failure stop it and raise RunError."""
+        if len(self.opts.socket_path.encode()) > _MAX_UNIX_PATH:
+            raise RunError(f"dockerd socket path is too long for a unix socket: {self.opts.socket_path}")
+        run_dir = Path(self.opts.run_dir)
+        self._created_run_dir = not run_dir.exists()
+        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        step = daemon_step(self.opts, self._seccomp_profile)
+        try:
+            self._process = self.runner.start(step, self.opts.log_path)
+            self._wait_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, process: Background) -> None:
+        started = time.monotonic()
+        deadline = started + self.wait_seconds
+        while True:
+            self.runner.check_signal()
+            status = process.poll()
+            if status is not None:
+                self._fail(process, f"exited with status {status}")
+            if ping(self.docker_host):
+                log.info("dockerd.ready", seconds=round(time.monotonic() - started, 2))
+                return
+            if time.monotonic() >= deadline:
+                self._fail(process, f"did not answer on {self.docker_host} within {self.wait_seconds:g}s")
+            time.sleep(_POLL_INTERVAL)
+
+    def _fail(self, process: Background, why: str) -> None:
+        tail = "\n".join(f"  {line}" for line in process.tail(_LOG_TAIL)) or "  (the log is empty)"
+        raise RunError(f"dockerd did not start: {why}. Last lines of the dockerd log:\n{tail}")
+
+    def stop(self) -> None:
+        """Stop dockerd (SIGTERM, bounded wait, SIGKILL), unmount what it left, remove the run dir."""
+        if self._process is not None:
+            status = self._process.terminate(self.stop_timeout)
+            log.info("dockerd.stopped", status=status)
+            self._process = None
+        run_dir = self.opts.run_dir
+        if not os.path.isdir(run_dir):
+            return
+        failed = unmount_all(run_dir)
+        if self._created_run_dir and not failed:
+            shutil.rmtree(run_dir, ignore_errors=True)

@@ -1,0 +1,237 @@
+"""Runs plan steps: the only module that starts processes.
+
+Every child gets argv (never a shell string), the plugin's environment plus the step's own, and
+its own process group. Its output is streamed line by line, as it comes, through the Redactor.
+As PID 1 the plugin handles SIGTERM/SIGINT itself: the signal is forwarded to the running child,
+the child is waited for (bounded, then SIGKILL) and ``Signalled`` is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, TextIO
+
+from plugin.errors import RunError, Signalled
+from plugin.log import REDACTOR, get_logger
+from plugin.plan import Step
+
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_POLL = 0.05  # seconds between checks on a running child
+_READER_JOIN = 5.0  # how long to drain output after the child exited (a grandchild may hold the pipe)
+_TAIL_BYTES = 64 * 1024
+_KEEP_LINES = 50  # the last lines of the last run, kept to tell a transient push failure from another
+
+
+def _status(returncode: int) -> int:
+    """A child killed by signal N reports 128+N, as a shell would."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """Send a signal to the child's process group (the child leads it), or to the child alone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            proc.send_signal(signum)
+
+
+def _pump(stream: IO[bytes], write: Callable[[str], None]) -> None:
+    """Copy a child's output to ``write`` line by line, redacted, until end of file."""
+    with stream:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            if not line.endswith("\n"):
+                line += "\n"
+            write(REDACTOR.text(line))
+
+
+def _collect(stream: IO[bytes], chunks: list[bytes]) -> None:
+    """Read a child's output whole into ``chunks``."""
+    with stream:
+        chunks.append(stream.read())
+
+
+class Background:
+    """A process running for the rest of the run (dockerd); its output goes to a log file."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+        self._proc = proc
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def poll(self) -> int | None:
+        """The exit status if the process has ended, else None."""
+        code = self._proc.poll()
+        return None if code is None else _status(code)
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns the exit status."""
+        if self._proc.poll() is None:
+            _signal_group(self._proc, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self._proc, signal.SIGKILL)
+                self._proc.wait()
+        return _status(self._proc.returncode)
+
+    def tail(self, n: int = 20) -> list[str]:
+        """The last ``n`` lines of the process's log, redacted."""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - _TAIL_BYTES))
+                data = f.read()
+        except OSError:
+            return []
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        return [REDACTOR.text(line) for line in lines[-n:]]
+
+
+class Runner:
+    """Starts steps as child processes, streams their output and forwards signals to them."""
+
+    def __init__(self, out: TextIO | None = None, kill_timeout: float = 10.0) -> None:
+        self._out = out
+        self._lock = threading.Lock()
+        self.kill_timeout = kill_timeout
+        self._child: subprocess.Popen[bytes] | None = None
+        self.received: int | None = None
+        self.last_lines: deque[str] = deque(maxlen=_KEEP_LINES)
+        self._log = get_logger("plugin.run")
+
+    # -- signals -------------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        """Handle SIGTERM/SIGINT (the plugin may be PID 1): record the signal and forward it."""
+        for signum in FORWARDED_SIGNALS:
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.received = signum
+        child = self._child
+        if child is not None:
+            _signal_group(child, signum)
+
+    def check_signal(self) -> None:
+        """Raise ``Signalled`` if SIGTERM/SIGINT arrived (call it between steps)."""
+        if self.received is not None:
+            raise Signalled(self.received)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, step: Step, cwd: str | Path | None = None) -> int:
+        """Run a step to its end, streaming stdout and stderr merged; returns its exit status."""
+        self.last_lines.clear()
+        proc = self._spawn(step, cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None  # noqa: S101 - set by stdout=PIPE
+        readers = [self._thread(_pump, proc.stdout, self._write_kept)]
+        return self._finish(proc, step, readers)
+
+    def capture(self, step: Step, cwd: str | Path | None = None) -> tuple[int, str]:
+        """Run a step and return (exit status, stdout); stderr is streamed, redacted."""
+        proc = self._spawn(step, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - set by PIPE
+        chunks: list[bytes] = []
+        readers = [
+            self._thread(_collect, proc.stdout, chunks),
+            self._thread(_pump, proc.stderr, self._write),
+        ]
+        status = self._finish(proc, step, readers)
+        return status, b"".join(chunks).decode("utf-8", errors="replace")
+
+    def start(self, step: Step, log_path: str | Path) -> Background:
+        """Start a background process (dockerd) in its own process group, output to ``log_path``."""
+        self.check_signal()
+        path = Path(log_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._log.info(f"+ {step.display}")
+        with path.open("ab") as log:
+            proc = self._popen(step, None, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        return Background(proc, path)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _write_kept(self, text: str) -> None:
+        self.last_lines.append(text)
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        out = self._out or sys.stdout
+        with self._lock:
+            out.write(text)
+            out.flush()
+
+    @staticmethod
+    def _thread(target: Callable[..., Any], *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        return thread
+
+    def _popen(self, step: Step, cwd: str | Path | None, **streams: Any) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **step.env}
+        try:
+            return subprocess.Popen(step.argv, cwd=cwd, env=env, process_group=0, **streams)
+        except OSError as err:
+            raise RunError(f"could not start {step.name} ({step.argv[0]}): {err.strerror or err}") from err
+
+    def _spawn(self, step: Step, cwd: str | Path | None, **streams: Any) -> subprocess.Popen[bytes]:
+        self.check_signal()
+        self._log.info(f"+ {step.display}")
+        stdin = subprocess.DEVNULL if step.stdin is None else subprocess.PIPE
+        proc = self._popen(step, cwd, stdin=stdin, **streams)
+        self._child = proc
+        if self.received is not None:  # arrived while the child was being started
+            _signal_group(proc, self.received)
+        if step.stdin is not None and proc.stdin is not None:
+            self._thread(self._feed, proc.stdin, step.stdin)
+        return proc
+
+    @staticmethod
+    def _feed(pipe: IO[bytes], data: bytes) -> None:
+        with contextlib.suppress(BrokenPipeError), pipe:
+            pipe.write(data)
+
+    def _finish(self, proc: subprocess.Popen[bytes], step: Step, readers: list[threading.Thread]) -> int:
+        try:
+            returncode = self._wait(proc)
+        finally:
+            self._child = None
+            for reader in readers:
+                reader.join(_READER_JOIN)
+        if self.received is not None:
+            raise Signalled(self.received)
+        status = _status(returncode)
+        self._log.debug("run.exit", step=step.name, status=status)
+        return status
+
+    def _wait(self, proc: subprocess.Popen[bytes]) -> int:
+        """Wait for the child; once a signal was forwarded, give it ``kill_timeout`` s, then SIGKILL."""
+        deadline: float | None = None
+        while True:
+            try:
+                return proc.wait(timeout=_POLL)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.received is None:
+                continue
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.kill_timeout
+            elif now >= deadline:
+                _signal_group(proc, signal.SIGKILL)
+                return proc.wait()

@@ -1,0 +1,197 @@
+"""Session fixtures for real services on loopback: a test dockerd and an htpasswd-protected registry.
+
+Each is started in a temp dir, waited for with a bound, and always torn down. When a binary is
+missing the tests that need it are skipped with the reason, except in CI (``CI`` set), where a
+missing binary is a failure: CI must install what the tests need (``scripts/install-deps.sh``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.stack import ServiceError, running_registry
+
+DOCKERD = "dockerd"
+REGISTRY = "/usr/bin/docker-registry"
+HTPASSWD = "htpasswd"
+ECR_USER = "AWS"
+ECR_PASSWORD = "123456789012-auth-token"  # what moto's ECR token decodes to
+START_TIMEOUT = 30.0
+_MNT_DETACH = 2
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def require(*programs: str, root: bool = False) -> None:
+    """Skip (outside CI) or fail (in CI) when a program is missing or root is needed."""
+    missing = [p for p in programs if shutil.which(p) is None]
+    why = ""
+    if missing:
+        why = f"missing {', '.join(missing)} (run scripts/install-deps.sh)"
+    elif root and os.geteuid() != 0:
+        why = "needs root"
+    if not why:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: object, timeout: float, what: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll ``check()`` every 50 ms until true; fail with the service log if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    text = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    stop(proc)
+    pytest.fail(f"{what} did not start (status {proc.poll()}):\n{text}", pytrace=False)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def unmount_below(root: str) -> None:
+    """Lazily unmount everything dockerd left below ``root`` (``<exec-root>/netns/default``)."""
+    prefix = os.path.realpath(root)
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        points = [_OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1]) for line in f]
+    libc = ctypes.CDLL(None, use_errno=True)
+    for point in sorted(
+        (p for p in points if p == prefix or p.startswith(prefix + "/")), key=len, reverse=True
+    ):
+        libc.umount2(point.encode(), _MNT_DETACH)
+
+
+def unix_ping(path: str) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(path)
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            status_line = sock.recv(64).split(b"\r\n", 1)[0]
+            return status_line.split(b" ")[1:2] == [b"200"]
+    except OSError:
+        return False
+
+
+# -- dockerd ------------------------------------------------------------------------------------
+
+
+def short_tempdir(prefix: str) -> str:
+    """A temp dir in /tmp: pytest's tmp paths can exceed the 107-byte unix socket path limit."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+
+
+@pytest.fixture(scope="session")
+def dockerd_engine() -> Iterator[str]:
+    """A test dockerd (no bridge, no iptables); yields its DOCKER_HOST. RUN steps need --network host."""
+    require(DOCKERD, root=True)
+    base = Path(short_tempdir("t-dockerd-"))
+    sock = base / "docker.sock"
+    log = base / "dockerd.log"
+    argv = [
+        DOCKERD,
+        "--iptables=false",
+        "--ip-masq=false",
+        "--bridge=none",
+        "--data-root", str(base / "data"),
+        "--exec-root", str(base / "exec"),
+        "--pidfile", str(base / "docker.pid"),
+        "--host", f"unix://{sock}",
+    ]  # fmt: skip
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: unix_ping(str(sock)), START_TIMEOUT, "dockerd", proc, log)
+        yield f"unix://{sock}"
+    finally:
+        stop(proc)
+        unmount_below(str(base))
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# -- registry -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A running registry with basic auth; helpers read it through the HTTP API."""
+
+    host: str
+    username: str
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def _get(self, path: str, **headers: str) -> requests.Response:
+        return requests.get(
+            f"{self.url}{path}", auth=(self.username, self.password), headers=headers, timeout=10
+        )
+
+    def tags(self, repository: str) -> list[str]:
+        """The repository's tags, sorted ([] if the repository does not exist)."""
+        response = self._get(f"/v2/{repository}/tags/list")
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        return sorted(response.json().get("tags") or [])
+
+    def digest(self, repository: str, reference: str) -> str | None:
+        """The manifest digest of ``repository:reference`` (None if absent)."""
+        accept = ", ".join(
+            [
+                "application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json",
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.oci.image.index.v1+json",
+            ]
+        )
+        response = self._get(f"/v2/{repository}/manifests/{reference}", Accept=accept)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.headers.get("Docker-Content-Digest")
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """Debian's docker-registry on 127.0.0.1:<free port> with htpasswd user AWS (the moto ECR token)."""
+    require(REGISTRY, HTPASSWD)
+    try:
+        with running_registry(tmp_path_factory.mktemp("registry"), ECR_USER, ECR_PASSWORD) as proc:
+            yield Registry(host=proc.host, username=proc.username, password=proc.password)
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)

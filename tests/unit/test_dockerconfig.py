@@ -1,0 +1,150 @@
+"""Docker config: merge order, modes, atomic writes, PLUGIN_CONFIG errors and redaction."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+
+import pytest
+
+from plugin.dockerconfig import write_docker_config
+from plugin.errors import ConfigError, RunError
+from plugin.log import REDACTOR
+
+ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture(autouse=True)
+def clean_redactor():
+    yield
+    REDACTOR.clear()
+
+
+def read(path):
+    return json.loads(path.read_text())
+
+
+class TestWriteDockerConfig:
+    def test_writes_auths_for_each_registry(self, tmp_path):
+        path = write_docker_config(tmp_path / "cfg", {ECR: ("AWS", "tok-en-123")})
+        assert path == tmp_path / "cfg" / "config.json"
+        assert read(path) == {"auths": {ECR: {"auth": b64("AWS:tok-en-123")}}}
+
+    def test_no_credentials_still_writes_empty_auths(self, tmp_path):
+        assert read(write_docker_config(tmp_path, {})) == {"auths": {}}
+
+    def test_file_is_0600_and_dir_0700(self, tmp_path):
+        cfg = tmp_path / "cfg"
+        path = write_docker_config(cfg, {ECR: ("AWS", "pw-pw-pw")})
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(cfg.stat().st_mode) == 0o700
+
+    def test_existing_dir_is_tightened_to_0700(self, tmp_path):
+        cfg = tmp_path / "cfg"
+        cfg.mkdir(mode=0o755)
+        write_docker_config(cfg, {})
+        assert stat.S_IMODE(cfg.stat().st_mode) == 0o700
+
+    def test_merge_keeps_existing_entries(self, tmp_path):
+        """existing < PLUGIN_CONFIG < logins; other keys and other registries survive."""
+        existing = tmp_path / "old.json"
+        existing.write_text(
+            json.dumps(
+                {
+                    "auths": {"old.example": {"auth": b64("o:old-pass")}, ECR: {"auth": b64("x:stale-pw")}},
+                    "credHelpers": {"gcr.io": "gcloud"},
+                    "psFormat": "table",
+                }
+            )
+        )
+        base = json.dumps({"auths": {"base.example": {"auth": b64("b:base-pass")}}, "credsStore": "none"})
+        path = write_docker_config(tmp_path / "cfg", {ECR: ("AWS", "new-pass")}, base=base, existing=existing)
+        assert read(path) == {
+            "auths": {
+                "old.example": {"auth": b64("o:old-pass")},
+                ECR: {"auth": b64("AWS:new-pass")},
+                "base.example": {"auth": b64("b:base-pass")},
+            },
+            "credHelpers": {"gcr.io": "gcloud"},
+            "psFormat": "table",
+            "credsStore": "none",
+        }
+
+    def test_missing_existing_file_is_ignored(self, tmp_path):
+        path = write_docker_config(tmp_path / "cfg", {}, existing=tmp_path / "absent.json")
+        assert read(path) == {"auths": {}}
+
+    def test_base_may_be_a_file_path(self, tmp_path):
+        base = tmp_path / "base.json"
+        base.write_text(json.dumps({"auths": {"b.example": {"auth": b64("u:p-from-file")}}}))
+        path = write_docker_config(tmp_path / "cfg", {}, base=str(base))
+        assert read(path) == {"auths": {"b.example": {"auth": b64("u:p-from-file")}}}
+
+    def test_docker_hub_is_keyed_by_the_v1_url(self, tmp_path):
+        path = write_docker_config(tmp_path / "cfg", {"docker.io": ("me", "hub-pass")})
+        assert list(read(path)["auths"]) == ["https://index.docker.io/v1/"]
+
+    def test_write_is_atomic(self, tmp_path, monkeypatch):
+        """A failed write leaves the old file whole and no temp file behind."""
+        cfg = tmp_path / "cfg"
+        path = write_docker_config(cfg, {ECR: ("AWS", "first-pass")})
+        before = path.read_bytes()
+
+        def broken_fsync(fd: int) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", broken_fsync)
+        with pytest.raises(RunError, match=r"cannot write the Docker config .*No space left on device"):
+            write_docker_config(cfg, {ECR: ("AWS", "second-pass")})
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in cfg.iterdir()) == ["config.json"]
+
+    def test_passwords_are_registered_with_the_redactor(self, tmp_path):
+        base = json.dumps({"auths": {"b.example": {"auth": b64("u:base-secret")}}})
+        write_docker_config(tmp_path / "cfg", {ECR: ("AWS", "ecr-secret")}, base=base)
+        text = REDACTOR.text(f"ecr-secret base-secret {b64('AWS:ecr-secret')}")
+        assert text == "*** *** ***"
+
+
+class TestPluginConfigErrors:
+    def test_bad_inline_json_names_the_variable_without_its_value(self, tmp_path):
+        with pytest.raises(ConfigError) as info:
+            write_docker_config(tmp_path / "cfg", {}, base='{"auths": {"h": "secret-ish"')
+        assert info.value.message == (
+            "invalid configuration (1 bad setting):\n"
+            "  - PLUGIN_CONFIG: valid JSON (inline JSON: Expecting ',' delimiter at line 1 column 29)"
+        )
+        assert "secret-ish" not in info.value.message
+
+    def test_bad_json_in_a_file(self, tmp_path):
+        bad = tmp_path / "bad.json"
+        bad.write_text("not json")
+        with pytest.raises(
+            ConfigError, match=r"PLUGIN_CONFIG: valid JSON \(file .*bad.json: Expecting value"
+        ):
+            write_docker_config(tmp_path / "cfg", {}, base=str(bad))
+
+    def test_missing_file(self, tmp_path):
+        with pytest.raises(ConfigError) as info:
+            write_docker_config(tmp_path / "cfg", {}, base=str(tmp_path / "nope.json"))
+        assert info.value.problems[0].render() == (
+            "PLUGIN_CONFIG: a Docker config JSON object or a readable file (No such file or directory)"
+        )
+
+    def test_json_that_is_not_an_object(self, tmp_path):
+        path = tmp_path / "list.json"
+        path.write_text("[1]")
+        with pytest.raises(ConfigError, match=r"PLUGIN_CONFIG: a JSON object \(file .* holds a list\)"):
+            write_docker_config(tmp_path / "cfg", {}, base=str(path))
+
+    def test_unreadable_existing_config_is_a_run_error(self, tmp_path):
+        existing = tmp_path / "config.json"
+        existing.write_text("{broken")
+        with pytest.raises(RunError, match="cannot read the Docker config"):
+            write_docker_config(tmp_path / "cfg", {}, existing=existing)
