@@ -1,0 +1,143 @@
+"""Running a builder's plan: kaniko in one step, or docker against the plugin's own dockerd.
+
+After the pushes the digest is read back (kaniko's digest file; the registry for docker), and tags
+that already existed in an immutable repository are verified against it: the same digest counts as
+pushed, a different one is an error naming the tag and both digests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
+from plugin.builders.kaniko import EXECUTOR, kaniko_plan
+from plugin.daemon import Dockerd, ping
+from plugin.errors import BuildError, RunError
+from plugin.log import get_logger
+from plugin.pipeline import Prepared
+from plugin.plan import Step
+from plugin.planning import Resolved
+from plugin.registry import manifest_digest
+from plugin.run import Runner
+
+log = get_logger("plugin.build")
+# Push failures worth another try: registry 5xx, timeouts, dropped connections.
+_TRANSIENT_PUSH = re.compile(
+    r"(5\d\d |50[0-4]|internal server error|bad gateway|service unavailable|gateway time-?out|timeout|"
+    r"timed out|connection reset|connection refused|broken pipe|EOF|i/o timeout|TLS handshake)",
+    re.IGNORECASE,
+)
+DEFAULT_PUSH_RETRIES = 3
+
+
+def _check_dockerfile(r: Resolved) -> None:
+    s = r.settings
+    candidates = [Path(s.dockerfile), Path(s.context) / s.dockerfile]
+    if not any(p.is_file() for p in candidates):
+        raise RunError(f"dockerfile does not exist at path: {Path(s.dockerfile).resolve()} (PLUGIN_DOCKERFILE)")
+
+
+def verify_existing(prep: Prepared, digest: str | None) -> None:
+    """Tags that existed in an immutable repository must hold the digest just built."""
+    if not prep.decision or not prep.decision.verify_tags:
+        return
+    for tag, existing in prep.decision.verify_tags.items():
+        if digest == existing:
+            log.info("push.tag_already_there", tag=tag, digest=digest)
+            continue
+        raise RunError(
+            f"tag {tag!r} already exists in the immutable repository {prep.target.repository!r} with digest "
+            f"{existing}, but this build produced {digest}; use a new tag"
+        )
+
+
+def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+    """Build and push with the chosen builder; returns the pushed digest (None when not pushed)."""
+    _check_dockerfile(r) if not r.settings.push_only else None
+    if r.settings.tar_path:
+        Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    digest = run_kaniko(r, prep, runner) if r.builder == "kaniko" else run_docker(r, prep, runner)
+    verify_existing(prep, digest)
+    return digest
+
+
+def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+    if not os.path.exists(EXECUTOR):
+        raise RunError(f"the kaniko executor is not at {EXECUTOR}: use the kaniko image, or PLUGIN_BUILDER=docker")
+    digest_file = prep.run_dir / "digest"
+    plan = kaniko_plan(r.settings, r.ctx, prep.target, r.loaded.env, digest_file=str(digest_file),
+                       docker_config=str(prep.docker_config), push_tags=prep.push_tags)
+    for step in plan.steps:
+        status = runner.run(step)
+        if status != 0:
+            raise BuildError(f"kaniko failed with exit status {status}", status)
+    if r.settings.no_push or not digest_file.is_file():
+        return None
+    return digest_file.read_text(encoding="utf-8").strip() or None
+
+
+@contextlib.contextmanager
+def _engine(r: Resolved, prep: Prepared, runner: Runner) -> Iterator[str]:
+    s = r.settings
+    if s.daemon_off:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if host.startswith("unix://") and not ping(host):
+            raise RunError(f"PLUGIN_DAEMON_OFF is set but no Docker engine answers at {host}")
+        yield host
+        return
+    opts = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
+    with Dockerd(opts, runner, retry_count=s.daemon_retry_count) as daemon:
+        yield daemon.docker_host
+
+
+def _push(step: Step, runner: Runner, retries: int) -> None:
+    for attempt in range(retries + 1):
+        status = runner.run(step)
+        if status == 0:
+            return
+        transient = any(_TRANSIENT_PUSH.search(line) for line in runner.last_lines)
+        if attempt == retries or not transient:
+            raise BuildError(f"docker push {step.argv[-1]} failed with exit status {status}", status)
+        wait = min(8.0, 0.5 * 2**attempt)
+        log.info("push.retry", image=step.argv[-1], attempt=attempt + 1, wait=wait)
+        time.sleep(wait)
+
+
+def _run_steps(steps: list[Step], runner: Runner, retries: int) -> None:
+    for step in steps:
+        if step.kind == "daemon":
+            continue
+        if step.name == "push":
+            _push(step, runner, retries)
+            continue
+        status = runner.run(step)
+        if status != 0 and step.allow_failure:
+            log.warning("step.failed_ignored", step=step.name, status=status)
+        elif status != 0:
+            raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
+
+
+def run_docker(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+    s = r.settings
+    run = DockerRun(str(prep.docker_config), str(prep.run_dir / "ssh" / "id_key"), new_temp_tag())
+    if s.ssh_agent_key:
+        key = Path(run.ssh_key_path)
+        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key.write_text(s.ssh_agent_key.get_secret_value().strip() + "\n", encoding="utf-8")
+        key.chmod(0o400)
+    with _engine(r, prep, runner) as docker_host:
+        daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
+        plan = docker_plan(s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags)
+        steps = [Step(st.name, st.argv, {**st.env, "DOCKER_HOST": docker_host}, st.stdin, st.kind, st.allow_failure)
+                 for st in plan.steps]
+        retries = DEFAULT_PUSH_RETRIES if s.push_retry is None else s.push_retry
+        _run_steps(steps, runner, retries)
+    if s.no_push or not prep.push_tags or not prep.target.registry:
+        return None
+    auth = prep.auths.get(prep.target.registry)
+    return manifest_digest(prep.target.registry, prep.target.repository, prep.push_tags[0], auth)

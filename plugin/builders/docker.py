@@ -1,0 +1,140 @@
+"""docker: settings → dockerd, cache pulls, build, tag, save, push and purge argv lists (pure).
+
+The plugin starts its own dockerd (unless PLUGIN_DAEMON_OFF) and talks to it through DOCKER_HOST.
+Registry credentials reach the docker CLI through a per-run DOCKER_CONFIG, never through argv.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from plugin.builders.common import build_args, labels
+from plugin.context import CIContext
+from plugin.daemon import DaemonOptions, daemon_step
+from plugin.flags import flag_argv
+from plugin.plan import Plan, Step
+from plugin.settings import Settings
+from plugin.target import Target
+
+DOCKER = "docker"
+
+
+@dataclass(frozen=True)
+class DockerRun:
+    """Where this run's files live: the per-run DOCKER_CONFIG, the SSH key file, the local image name."""
+
+    docker_config: str = "/tmp/build-push-ecr/docker-config"  # noqa: S108 - a placeholder for `plan`
+    ssh_key_path: str = "/tmp/build-push-ecr/ssh/id_key"  # noqa: S108
+    temp_tag: str = ""
+
+    def local_image(self) -> str:
+        return self.temp_tag or "build-push-ecr:plan"
+
+
+def new_temp_tag() -> str:
+    return f"build-push-ecr-{uuid.uuid4().hex[:12]}:build"
+
+
+def daemon_options(settings: Settings, target: Target, run_dir: str | None = None) -> DaemonOptions:
+    """The anchors' daemon settings; PLUGIN_INSECURE marks the push registries insecure."""
+    mirrors = tuple(dict.fromkeys(([settings.mirror] if settings.mirror else []) + settings.registry_mirrors))
+    extra: dict[str, str] = {"run_dir": run_dir} if run_dir else {}
+    return DaemonOptions(
+        storage_driver=settings.storage_driver,
+        storage_path=settings.storage_path,
+        mirrors=mirrors,
+        bip=settings.bip,
+        mtu=settings.mtu,
+        dns=tuple(settings.custom_dns),
+        dns_search=tuple(settings.custom_dns_search),
+        ipv6=settings.ipv6,
+        experimental=settings.experimental,
+        insecure_registries=target.registries if settings.insecure else (),
+        debug=settings.debug,
+        extra_args=tuple(settings.daemon_args),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _secret_args(settings: Settings, run: DockerRun) -> list[str]:
+    out = [f"--secret={settings.secret}"] if settings.secret else []
+    for item in settings.secrets_from_env:
+        ident, _, name = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},env={name.strip()}")
+    for item in settings.secrets_from_file:
+        ident, _, path = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},src={path.strip()}")
+    if settings.ssh_agent_key:
+        out.append(f"--ssh=default={run.ssh_key_path}")
+    return out
+
+
+def uses_buildkit(settings: Settings) -> bool:
+    """BuildKit, except for squash, which only the classic builder does."""
+    return not (settings.squash and settings.experimental)
+
+
+def build_argv(
+    settings: Settings, ctx: CIContext, env: Mapping[str, str], run: DockerRun, now: datetime | None = None
+) -> list[str]:
+    argv = [DOCKER, "build", "--rm=true", f"--file={settings.dockerfile}", f"--tag={run.local_image()}"]
+    if settings.squash and settings.experimental:
+        argv.append("--squash")
+    argv += flag_argv(settings, "docker")
+    argv += [f"--cache-from={ref}" for ref in settings.cache_from]
+    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
+    argv += _secret_args(settings, run)
+    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "docker", now)]
+    return [*argv, settings.context]
+
+
+def _push_only_source(settings: Settings, target: Target) -> str:
+    return settings.source_image or f"{target.repository}:{target.tags[0]}"
+
+
+def docker_plan(
+    settings: Settings,
+    ctx: CIContext,
+    target: Target,
+    env: Mapping[str, str],
+    *,
+    run: DockerRun | None = None,
+    daemon: DaemonOptions | None = None,
+    push_tags: list[str] | None = None,
+    now: datetime | None = None,
+) -> Plan:
+    """dockerd (unless off), cache-from pulls, build, one tag + push per destination, save, purge."""
+    run = run or DockerRun()
+    daemon = daemon or daemon_options(settings, target, "/tmp/build-push-ecr/dockerd")  # noqa: S108
+    step_env = {"DOCKER_CONFIG": run.docker_config}
+    if not settings.daemon_off:
+        step_env["DOCKER_HOST"] = daemon.docker_host
+    plan = Plan("docker")
+    if not settings.daemon_off:
+        plan.add(daemon_step(daemon))
+    source = run.local_image()
+    if settings.push_only:
+        if settings.source_tar_path:
+            plan.add(Step("load", (DOCKER, "load", f"--input={settings.source_tar_path}"), env=step_env))
+        source = _push_only_source(settings, target)
+    else:
+        for ref in settings.cache_from:
+            plan.add(Step("cache-from", (DOCKER, "pull", ref), env=step_env, allow_failure=True))
+        build_env = {**step_env, "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0"}
+        plan.add(Step("build", tuple(build_argv(settings, ctx, env, run, now)), env=build_env))
+    destinations = target.destinations(push_tags)
+    for ref in destinations:
+        plan.add(Step("tag", (DOCKER, "tag", source, ref), env=step_env))
+    if settings.tar_path and destinations:
+        plan.add(Step("save", (DOCKER, "save", f"--output={settings.tar_path}", *destinations), env=step_env))
+    if not settings.no_push:
+        for ref in destinations:
+            plan.add(Step("push", (DOCKER, "push", ref), env=step_env))
+    if settings.purge and not settings.push_only:
+        plan.add(Step("purge", (DOCKER, "rmi", "--force", source, *destinations), env=step_env, allow_failure=True))
+        if not settings.daemon_off:
+            plan.add(Step("purge", (DOCKER, "system", "prune", "--force"), env=step_env, allow_failure=True))
+    return plan

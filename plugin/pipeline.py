@@ -1,0 +1,221 @@
+"""The run: credentials → ECR work → Docker config → builder → outputs, the same for every builder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
+from plugin.context import CIContext
+from plugin.dockerconfig import write_docker_config
+from plugin.ecr import Ecr, RepositoryState, TagDecision, decide
+from plugin.errors import AwsError
+from plugin.log import REDACTOR, get_logger
+from plugin.outputs import BuildResult, ecr_console_url, output_values, write_artifact, write_card, write_drone_output
+from plugin.planning import Resolved, cache_spec, repository_spec
+from plugin.settings import Settings
+from plugin.target import Target
+
+log = get_logger("plugin.pipeline")
+HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")
+HUB_V1 = "https://index.docker.io/v1/"
+
+
+@dataclass
+class Prepared:
+    """What the ECR work produced: the registry, which tags to push, the credentials in a Docker config."""
+
+    target: Target
+    run_dir: Path
+    docker_config: Path
+    auths: dict[str, tuple[str, str]] = field(repr=False)
+    decision: TagDecision | None = None
+    repositories: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def push_tags(self) -> list[str]:
+        return self.decision.push_tags if self.decision else list(self.target.tags)
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.decision and self.decision.action == "skip")
+
+    def to_json(self) -> dict[str, Any]:
+        decision = self.decision
+        return {
+            "registry": self.target.registry,
+            "repository": self.target.repository,
+            "tags": list(self.target.tags),
+            "registries": list(self.target.registries),
+            "existing_tags": dict(decision.existing) if decision else {},
+            "decision": {"action": decision.action, "push_tags": decision.push_tags,
+                         "verify_tags": decision.verify_tags, "reason": decision.reason} if decision else None,
+            "repositories": self.repositories,
+            "docker_config": str(self.docker_config / "config.json"),
+        }
+
+
+def aws_auth(s: Settings, ctx: CIContext) -> AwsAuth:
+    name = s.role_session_name or "-".join(p for p in ("build-push-ecr", s.repo, ctx.build_number) if p)
+    return AwsAuth(
+        region=s.region,
+        access_key=s.access_key,
+        secret_key=s.secret_key.get_secret_value() if s.secret_key else None,
+        session_token=s.session_token.get_secret_value() if s.session_token else None,
+        role_arn=s.assume_role,
+        external_id=s.external_id.get_secret_value() if s.external_id else None,
+        oidc_token=s.oidc_token_id.get_secret_value() if s.oidc_token_id else None,
+        session_name=name,
+        duration_seconds=s.role_duration,
+    )
+
+
+def register_build_secrets(s: Settings, env: dict[str, str]) -> None:
+    """Values that reach the build as secrets are masked in everything the plugin prints."""
+    for item in s.secrets_from_env:
+        REDACTOR.add(env.get(item.partition("=")[2].strip()))
+    for item in s.secrets_from_file:
+        path = Path(item.partition("=")[2].strip())
+        if path.is_file() and path.stat().st_size <= 65536:
+            REDACTOR.add(path.read_text(encoding="utf-8", errors="replace").strip())
+
+
+def _base_auth(s: Settings) -> dict[str, tuple[str, str]]:
+    if not (s.base_registry and s.base_username and s.base_password):
+        return {}
+    host = HUB_V1 if s.base_registry in HUB_V2 else s.base_registry
+    return {host: (s.base_username, s.base_password.get_secret_value())}
+
+
+def _existing_config(env: dict[str, str]) -> Path | None:
+    for folder in (env.get("DOCKER_CONFIG"), "/kaniko/.docker", os.path.expanduser("~/.docker")):
+        if folder and (Path(folder) / "config.json").is_file():
+            return Path(folder) / "config.json"
+    return None
+
+
+def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
+    """Ensure the repository as asked; otherwise only look at it (tolerating a missing permission)."""
+    spec = repository_spec(r.settings, r.target.repository)
+    if spec.asks_anything:
+        return ecr.ensure_repository(spec)
+    try:
+        found = ecr.describe(r.target.repository)
+    except AwsError as exc:
+        if exc.code not in ("AccessDeniedException", "AccessDenied"):
+            raise
+        log.warning("ecr.describe_denied", repository=r.target.repository, hint="tag mutability unknown")
+        return None
+    if found is None:
+        return None
+    mutability = str(found.get("imageTagMutability") or "MUTABLE")
+    return RepositoryState(r.target.repository, found.get("repositoryUri"), True, False,
+                           mutability.startswith("IMMUTABLE"), [])
+
+
+def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None) -> TagDecision | None:
+    """Check the final tags when asked to, or when the repository is immutable (pushes would fail)."""
+    immutable = bool(state and state.immutable)
+    if not (r.settings.skip_push_if_tag_exists or immutable):
+        return None
+    tags = list(r.target.tags)
+    existing = ecr.existing_tags(r.target.repository, tags, missing_ok=True)
+    if r.settings.skip_push_if_tag_exists and r.settings.tag_exists_mode == "any" and existing:
+        return TagDecision("skip", [], {}, existing, f"tags exist ({', '.join(existing)}); mode any")
+    decision = decide(tags, existing, immutable)
+    if decision.action == "skip" and not r.settings.skip_push_if_tag_exists:
+        log.warning("ecr.immutable_all_exist", hint="every tag exists in an immutable repository; nothing to push")
+    return decision
+
+
+def _registry_work(session: AwsSession, r: Resolved, host: str | None, main: bool) -> tuple[Ecr, str, Any]:
+    s = r.settings
+    ecr = Ecr(session, host or "", s.account, s.region)
+    creds = ecr.token()
+    registry = host or creds.endpoint
+    return ecr, registry, creds
+
+
+def prepare(r: Resolved, run_dir: Path | None = None) -> Prepared:
+    """Credentials, repositories, tag check and Docker config; no build."""
+    s = r.settings
+    run_dir = run_dir or Path(tempfile.mkdtemp(prefix="build-push-ecr-"))
+    register_build_secrets(s, r.loaded.env)
+    auths = _base_auth(s)
+    target, decision, repos = r.target, None, []
+    if not s.no_push:
+        session = make_session(aws_auth(s, r.ctx), RetryPolicy(attempts=s.aws_max_attempts,
+                                                                max_seconds=float(s.aws_retry_seconds)))
+        hosts: list[str | None] = list(target.registries) or [None]
+        for index, host in enumerate(hosts):
+            ecr, registry, creds = _registry_work(session, r, host, index == 0)
+            auths[registry] = (creds.username, creds.password)
+            if index == 0 and target.registry is None:
+                target = target.with_registry(registry)
+                r.target = target
+            state = _repository_state(ecr, r)
+            repos.append({"registry": registry, "repository": target.repository,
+                          "exists": bool(state and state.exists), "created": bool(state and state.created),
+                          "immutable": bool(state and state.immutable), "actions": state.actions if state else []})
+            if index == 0:
+                cache = cache_spec(s, target.repository)
+                if cache and cache.asks_anything:
+                    ecr.ensure_repository(cache)
+                decision = _tag_decision(ecr, r, state)
+    config_dir = run_dir / "docker-config"
+    write_docker_config(config_dir, auths, s.config.get_secret_value() if s.config else None,
+                        _existing_config(r.loaded.env))
+    return Prepared(target, run_dir, config_dir, auths, decision, repos)
+
+
+def write_outputs(r: Resolved, result: BuildResult) -> None:
+    """DRONE_OUTPUT (merged), the artifact file and the card: only after success or a skip."""
+    s, ctx = r.settings, r.ctx
+    if ctx.output_file:
+        write_drone_output(ctx.output_file, output_values(result))
+    if s.artifact_file:
+        write_artifact(s.artifact_file, result, s.registry_type)
+    if ctx.card_path:
+        write_card(ctx.card_path, result, ecr_console_url(result.registry, result.repository, s.account, s.region))
+    log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
+
+
+def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = False) -> BuildResult:
+    target = prep.target
+    return BuildResult(
+        registry=target.registry or "",
+        repository=target.repository,
+        tags=list(target.tags),
+        digest=digest,
+        images=target.destinations(),
+        tar_path=r.settings.tar_path if r.settings.tar_path and Path(r.settings.tar_path).exists() else None,
+        skipped=skipped,
+    )
+
+
+def run(r: Resolved) -> int:
+    """The whole job; returns the exit status (errors are raised and mapped by main)."""
+    from plugin.build import build  # noqa: PLC0415 - the builders import the process runner
+    from plugin.run import Runner  # noqa: PLC0415
+
+    if r.tags.skip_reason:
+        log.warning("build.skipped", reason=r.tags.skip_reason)
+        return 0
+    runner = Runner()
+    runner.install_signal_handlers()
+    prep = prepare(r)
+    try:
+        if prep.skipped:
+            assert prep.decision is not None  # noqa: S101 - skipped implies a decision
+            log.info("build.skipped", reason=prep.decision.reason, digest=prep.decision.digest)
+            write_outputs(r, result_for(r, prep, prep.decision.digest, skipped=True))
+            return 0
+        digest = build(r, prep, runner)
+        write_outputs(r, result_for(r, prep, digest))
+        return 0
+    finally:
+        shutil.rmtree(prep.run_dir, ignore_errors=True)
