@@ -28,7 +28,10 @@ def error_handler() -> Iterator[None]:
     try:
         yield
     except PluginError as exc:
-        log.error("plugin.failed", error=REDACTOR.text(exc.message), exit_code=exc.exit_code)
+        # The message itself goes out as plain lines (readable, multi-line); the event carries the status.
+        sys.stderr.write(f"error: {REDACTOR.text(exc.message)}\n")
+        sys.stderr.flush()
+        log.error("plugin.failed", error_type=type(exc).__name__, exit_code=exc.exit_code)
         raise _Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise _Exit(130) from None
@@ -79,7 +82,7 @@ def _dispatch(command: str) -> int:
     from plugin.pipeline import prepare, run  # noqa: PLC0415
 
     if command == "prepare":
-        _print_json(prepare(resolved).to_json())
+        _print_json(prepare(resolved, check_tags=True).to_json())
         return EXIT_OK
     return run(resolved)
 

@@ -65,7 +65,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
             "hint": "PLUGIN_USERNAME/PLUGIN_PASSWORD are base-image credentials (kaniko-ecr meaning); pushes to "
                     "ECR use the ECR token. Set PLUGIN_BASE_IMAGE_REGISTRY to use them; they are ignored now.",
         }))
-    if s.auto_tag and env.get("PLUGIN_TAGS", env.get("PLUGIN_TAG")):
+    if s.auto_tag and (env.get("PLUGIN_TAGS") or env.get("PLUGIN_TAG")):
         out.append(("settings.auto_tag_replaces_tags", {"hint": "PLUGIN_AUTO_TAG is on: PLUGIN_TAGS is ignored"}))
     if s.auto_tag and s.expand_tag:
         out.append(("settings.expand_tag_ignored", {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"}))

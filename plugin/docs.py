@@ -59,6 +59,8 @@ def type_name(info: FieldInfo) -> str:
             return _VALIDATOR_TYPES[func]
     if info.annotation in (int, typing.Optional[int]):  # noqa: UP045 - compares against the annotation object
         return "int"
+    if get_origin(info.annotation) is list:  # PLUGIN_DAEMON_ARGS: split like a command line
+        return "words"
     return "string"
 
 

@@ -97,8 +97,15 @@ def _renderer(json_lines: bool) -> Any:
     return structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], drop_missing=True)
 
 
+# Libraries that log through the standard logging module: botocore logs request headers (the session
+# token among them) at DEBUG. They stay at WARNING whatever PLUGIN_LOG_LEVEL says.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer")
+
+
 def configure(level: str = "info", json_lines: bool = False, stream: TextIO | None = None) -> None:
     """Set up structlog: level filter, time, exception formatting, Redactor, then the renderer."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     processors: list[Any] = [
         structlog.processors.add_log_level,

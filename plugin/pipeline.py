@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
+from plugin.aws import AwsAuth, RetryPolicy, make_session
 from plugin.context import CIContext
 from plugin.dockerconfig import write_docker_config
 from plugin.ecr import Ecr, RepositoryState, TagDecision, decide
@@ -117,10 +117,10 @@ def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
                            mutability.startswith("IMMUTABLE"), [])
 
 
-def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None) -> TagDecision | None:
+def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None, always: bool) -> TagDecision | None:
     """Check the final tags when asked to, or when the repository is immutable (pushes would fail)."""
     immutable = bool(state and state.immutable)
-    if not (r.settings.skip_push_if_tag_exists or immutable):
+    if not (r.settings.skip_push_if_tag_exists or immutable or always):
         return None
     tags = list(r.target.tags)
     existing = ecr.existing_tags(r.target.repository, tags, missing_ok=True)
@@ -132,16 +132,11 @@ def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None) -> TagDe
     return decision
 
 
-def _registry_work(session: AwsSession, r: Resolved, host: str | None, main: bool) -> tuple[Ecr, str, Any]:
-    s = r.settings
-    ecr = Ecr(session, host or "", s.account, s.region)
-    creds = ecr.token()
-    registry = host or creds.endpoint
-    return ecr, registry, creds
+def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) -> Prepared:
+    """Credentials, repositories, tag check and Docker config; no build.
 
-
-def prepare(r: Resolved, run_dir: Path | None = None) -> Prepared:
-    """Credentials, repositories, tag check and Docker config; no build."""
+    ``check_tags`` looks the tags up even when nothing depends on them (the ``prepare`` command).
+    """
     s = r.settings
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="build-push-ecr-"))
     register_build_secrets(s, r.loaded.env)
@@ -152,7 +147,9 @@ def prepare(r: Resolved, run_dir: Path | None = None) -> Prepared:
                                                                 max_seconds=float(s.aws_retry_seconds)))
         hosts: list[str | None] = list(target.registries) or [None]
         for index, host in enumerate(hosts):
-            ecr, registry, creds = _registry_work(session, r, host, index == 0)
+            ecr = Ecr(session, host or "", s.account, s.region)
+            creds = ecr.token()
+            registry = host or creds.endpoint
             auths[registry] = (creds.username, creds.password)
             if index == 0 and target.registry is None:
                 target = target.with_registry(registry)
@@ -165,7 +162,7 @@ def prepare(r: Resolved, run_dir: Path | None = None) -> Prepared:
                 cache = cache_spec(s, target.repository)
                 if cache and cache.asks_anything:
                     ecr.ensure_repository(cache)
-                decision = _tag_decision(ecr, r, state)
+                decision = _tag_decision(ecr, r, state, check_tags)
     config_dir = run_dir / "docker-config"
     write_docker_config(config_dir, auths, s.config.get_secret_value() if s.config else None,
                         _existing_config(r.loaded.env))
@@ -207,8 +204,9 @@ def run(r: Resolved) -> int:
         return 0
     runner = Runner()
     runner.install_signal_handlers()
-    prep = prepare(r)
+    run_dir = Path(tempfile.mkdtemp(prefix="build-push-ecr-"))  # removed even when prepare() fails
     try:
+        prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision
             log.info("build.skipped", reason=prep.decision.reason, digest=prep.decision.digest)
@@ -218,4 +216,4 @@ def run(r: Resolved) -> int:
         write_outputs(r, result_for(r, prep, digest))
         return 0
     finally:
-        shutil.rmtree(prep.run_dir, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)

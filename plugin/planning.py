@@ -10,6 +10,7 @@ from typing import Any
 from plugin.builders.kaniko import kaniko_plan
 from plugin.context import CIContext
 from plugin.ecr import RegistryHost, RepositorySpec, plan_actions
+from plugin.errors import ConfigError
 from plugin.plan import Plan
 from plugin.settings import Loaded, Settings
 from plugin.tags import TagResult, resolve_tags
@@ -32,10 +33,13 @@ class Resolved:
 
 
 def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
+    builder = loaded.settings.effective_builder()
+    if builder == "buildx":
+        raise ConfigError.single("PLUGIN_BUILDER", "buildx", "kaniko or docker (buildx is not in this version yet)")
     ctx = CIContext.from_env(loaded.env)
-    tags = resolve_tags(loaded.settings, ctx, workdir)
+    tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
     target = resolve_target(loaded.settings, tags.tags)
-    return Resolved(loaded, ctx, tags, target, loaded.settings.effective_builder())
+    return Resolved(loaded, ctx, tags, target, builder)
 
 
 def repository_spec(settings: Settings, name: str) -> RepositorySpec:

@@ -201,12 +201,16 @@ def _partial_problems(
     from plugin.checks import cross_field_problems  # noqa: PLC0415 - avoids a cycle
 
     by_alias = known_variables()
-    bad = {by_alias.get(str(e["loc"][0]), "") for e in error.errors(include_input=False) if e["loc"]}
-    dropped = {a for name in bad if name in Settings.model_fields for a in aliases(Settings.model_fields[name])}
+    locs = {str(e["loc"][0]) for e in error.errors(include_input=False) if e["loc"]}
+    names = {by_alias.get(loc, loc) for loc in locs}
+    dropped = {a for n in names if n in Settings.model_fields for a in aliases(Settings.model_fields[n])}
+    token = _ENVIRONMENT.set({k: v for k, v in values.items() if k not in dropped})
     try:
-        partial = Settings.model_validate({k: v for k, v in values.items() if k not in dropped})
+        partial = Settings()
     except ValidationError:  # pragma: no cover - every failing field was dropped
         return []
+    finally:
+        _ENVIRONMENT.reset(token)
     seen = {p.variable for p in reported}
     return [p for p in cross_field_problems(partial, env) if p.variable not in seen]
 

@@ -8,6 +8,7 @@ replaced by `-` (default) or rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,9 +93,11 @@ def _dedupe(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def _explicit(settings: Settings, workdir: Path) -> TagResult:
+def _explicit(settings: Settings, workdir: Path, env: Mapping[str, str]) -> TagResult:
     if settings.tags:
-        return TagResult(list(settings.tags), "PLUGIN_TAGS")
+        # Name the variable the user set: PLUGIN_TAGS wins, PLUGIN_TAG is its alias.
+        alias_only = env.get("PLUGIN_TAG", "").strip() and not env.get("PLUGIN_TAGS", "").strip()
+        return TagResult(list(settings.tags), "PLUGIN_TAG" if alias_only else "PLUGIN_TAGS")
     tags_file = workdir / ".tags"
     if tags_file.is_file():
         found = read_tags_file(tags_file)
@@ -131,14 +134,16 @@ def _validate(result: TagResult, plus: str) -> TagResult:
     return result
 
 
-def resolve_tags(settings: Settings, ctx: CIContext, workdir: Path | None = None) -> TagResult:
+def resolve_tags(
+    settings: Settings, ctx: CIContext, workdir: Path | None = None, env: Mapping[str, str] | None = None
+) -> TagResult:
     """The final tag list for this run (or a skip reason), validated against the OCI grammar."""
     if settings.auto_tag:
         result = _auto(settings, ctx)
         if result.skip_reason:
             return result
     else:
-        result = _explicit(settings, workdir or Path.cwd())
+        result = _explicit(settings, workdir or Path.cwd(), env or {})
         if settings.expand_tag:
             result.tags = [t for tag in result.tags for t in expand_tag(tag)]
     return _validate(result, settings.tags_plus)

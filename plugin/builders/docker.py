@@ -80,7 +80,7 @@ def uses_buildkit(settings: Settings) -> bool:
 def build_argv(
     settings: Settings, ctx: CIContext, env: Mapping[str, str], run: DockerRun, now: datetime | None = None
 ) -> list[str]:
-    argv = [DOCKER, "build", "--rm=true", f"--file={settings.dockerfile}", f"--tag={run.local_image()}"]
+    argv = [DOCKER, "build", f"--file={settings.dockerfile}", f"--tag={run.local_image()}"]
     if settings.squash and settings.experimental:
         argv.append("--squash")
     argv += flag_argv(settings, "docker")
