@@ -35,9 +35,12 @@ def error_handler() -> Iterator[None]:
         raise _Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise _Exit(130) from None
-    except Exception:  # noqa: BLE001 - the last line of defence: a bug, reported redacted
-        log.error("plugin.bug", traceback=REDACTOR.text(traceback.format_exc()),
-                  hint="this is a bug in the plugin; please report it")
+    except Exception:
+        log.error(
+            "plugin.bug",
+            traceback=REDACTOR.text(traceback.format_exc()),
+            hint="this is a bug in the plugin; please report it",
+        )
         raise _Exit(EXIT_BUG) from None
 
 

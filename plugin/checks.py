@@ -28,30 +28,45 @@ def cross_field_problems(s: Settings, env: Mapping[str, str]) -> list[Problem]:
         problems.append(Problem("PLUGIN_REPO", None, "a repository name such as team/app (required)"))
     if s.no_push and s.push_only:
         problems.append(
-            Problem(_first_set(env, "PLUGIN_NO_PUSH", "PLUGIN_DRY_RUN"), "true", "not together with PLUGIN_PUSH_ONLY")
+            Problem(
+                _first_set(env, "PLUGIN_NO_PUSH", "PLUGIN_DRY_RUN"),
+                "true",
+                "not together with PLUGIN_PUSH_ONLY",
+            )
         )
     if s.kms_key and s.encryption != "KMS":
         problems.append(Problem("PLUGIN_KMS_KEY", s.kms_key, "only with PLUGIN_ENCRYPTION=KMS"))
     if s.access_key and not s.secret_key:
         problems.append(
-            Problem(_first_set(env, "PLUGIN_SECRET_KEY", "ECR_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"), None,
-                    "required with PLUGIN_ACCESS_KEY")
+            Problem(
+                _first_set(env, "PLUGIN_SECRET_KEY", "ECR_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+                None,
+                "required with PLUGIN_ACCESS_KEY",
+            )
         )
     if s.secret_key and not s.access_key:
         problems.append(
-            Problem(_first_set(env, "PLUGIN_ACCESS_KEY", "ECR_ACCESS_KEY", "AWS_ACCESS_KEY_ID"), None,
-                    "required with PLUGIN_SECRET_KEY")
+            Problem(
+                _first_set(env, "PLUGIN_ACCESS_KEY", "ECR_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+                None,
+                "required with PLUGIN_SECRET_KEY",
+            )
         )
     if s.base_registry and (s.base_username is None) != (s.base_password is None):
         problems.append(
-            Problem("PLUGIN_BASE_IMAGE_USERNAME" if s.base_username is None else "PLUGIN_BASE_IMAGE_PASSWORD",
-                    None, "both base-image username and password, or neither")
+            Problem(
+                "PLUGIN_BASE_IMAGE_USERNAME" if s.base_username is None else "PLUGIN_BASE_IMAGE_PASSWORD",
+                None,
+                "both base-image username and password, or neither",
+            )
         )
     problems += _pairs_problems(s.secrets_from_env, "PLUGIN_SECRETS_FROM_ENV", "ID=ENV_NAME")
     problems += _pairs_problems(s.secrets_from_file, "PLUGIN_SECRETS_FROM_FILE", "ID=PATH")
     problems += _pairs_problems(s.label_schema, "PLUGIN_LABEL_SCHEMA", "KEY=VALUE")
     if s.push_only and s.effective_builder() == "kaniko" and not s.source_tar_path:
-        problems.append(Problem("PLUGIN_SOURCE_TAR_PATH", None, "a tarball to push (required with PLUGIN_PUSH_ONLY)"))
+        problems.append(
+            Problem("PLUGIN_SOURCE_TAR_PATH", None, "a tarball to push (required with PLUGIN_PUSH_ONLY)")
+        )
     return problems
 
 
@@ -59,26 +74,65 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
     """Settings that are valid but probably not what the user meant."""
     out: list[Warning_] = []
     if (s.base_username or s.base_password) and not s.base_registry:
-        out.append(("settings.base_credentials_without_registry", {
-            "variable": _first_set(env, "PLUGIN_USERNAME", "PLUGIN_DOCKER_USERNAME", "PLUGIN_BASE_IMAGE_USERNAME",
-                                   "DOCKER_USERNAME", "PLUGIN_PASSWORD"),
-            "hint": "PLUGIN_USERNAME/PLUGIN_PASSWORD are base-image credentials (kaniko-ecr meaning); pushes to "
-                    "ECR use the ECR token. Set PLUGIN_BASE_IMAGE_REGISTRY to use them; they are ignored now.",
-        }))
+        out.append(
+            (
+                "settings.base_credentials_without_registry",
+                {
+                    "variable": _first_set(
+                        env,
+                        "PLUGIN_USERNAME",
+                        "PLUGIN_DOCKER_USERNAME",
+                        "PLUGIN_BASE_IMAGE_USERNAME",
+                        "DOCKER_USERNAME",
+                        "PLUGIN_PASSWORD",
+                    ),
+                    "hint": "PLUGIN_USERNAME/PLUGIN_PASSWORD are base-image credentials (the kaniko-ecr "
+                    "meaning); "
+                    "pushes to ECR use the ECR token. Set PLUGIN_BASE_IMAGE_REGISTRY to use them; "
+                    "they are ignored now.",
+                },
+            )
+        )
     if s.auto_tag and (env.get("PLUGIN_TAGS") or env.get("PLUGIN_TAG")):
-        out.append(("settings.auto_tag_replaces_tags", {"hint": "PLUGIN_AUTO_TAG is on: PLUGIN_TAGS is ignored"}))
+        out.append(
+            ("settings.auto_tag_replaces_tags", {"hint": "PLUGIN_AUTO_TAG is on: PLUGIN_TAGS is ignored"})
+        )
     if s.auto_tag and s.expand_tag:
-        out.append(("settings.expand_tag_ignored", {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"}))
+        out.append(
+            (
+                "settings.expand_tag_ignored",
+                {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"},
+            )
+        )
     if s.oidc_token_id and not s.assume_role:
-        out.append(("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"}))
+        out.append(
+            ("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"})
+        )
     if s.external_id and not s.assume_role:
-        out.append(("settings.external_id_without_role", {"hint": "PLUGIN_EXTERNAL_ID needs PLUGIN_ASSUME_ROLE; ignored"}))
+        out.append(
+            (
+                "settings.external_id_without_role",
+                {"hint": "PLUGIN_EXTERNAL_ID needs PLUGIN_ASSUME_ROLE; ignored"},
+            )
+        )
     if env.get("PLUGIN_TAG") and env.get("PLUGIN_TAGS") and env["PLUGIN_TAG"] != env["PLUGIN_TAGS"]:
-        out.append(("settings.tag_and_tags", {"hint": "both PLUGIN_TAGS and PLUGIN_TAG are set; PLUGIN_TAGS wins"}))
+        out.append(
+            ("settings.tag_and_tags", {"hint": "both PLUGIN_TAGS and PLUGIN_TAG are set; PLUGIN_TAGS wins"})
+        )
     if s.squash and not s.experimental:
-        out.append(("settings.squash_needs_experimental", {"hint": "PLUGIN_SQUASH needs PLUGIN_EXPERIMENTAL; dropped"}))
-    for name, variable in (("cosign_private_key", "PLUGIN_COSIGN_PRIVATE_KEY"), ("access_token", "ACCESS_TOKEN"),
-                           ("email", "PLUGIN_EMAIL")):
+        out.append(
+            (
+                "settings.squash_needs_experimental",
+                {"hint": "PLUGIN_SQUASH needs PLUGIN_EXPERIMENTAL; dropped"},
+            )
+        )
+    for name, variable in (
+        ("cosign_private_key", "PLUGIN_COSIGN_PRIVATE_KEY"),
+        ("access_token", "ACCESS_TOKEN"),
+        ("email", "PLUGIN_EMAIL"),
+    ):
         if getattr(s, name):
-            out.append(("settings.not_used", {"variable": variable, "hint": "accepted for compatibility, not used"}))
+            out.append(
+                ("settings.not_used", {"variable": variable, "hint": "accepted for compatibility, not used"})
+            )
     return out

@@ -1,4 +1,4 @@
-"""The CI context: what the runner (Drone, Harness, Woodpecker) says about the build, in its own small model."""
+"""The CI context: what the runner (Drone, Harness, Woodpecker) says about the build, in a small model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ PROXY_NAMES = ("http_proxy", "https_proxy", "no_proxy", "ftp_proxy", "all_proxy"
 
 
 def _f(*names: str, default: str | None = None) -> str | None:
-    return Field(default, validation_alias=AliasChoices(*names))  # type: ignore[no-any-return]
+    return Field(default, validation_alias=AliasChoices(*names))
 
 
 class CIContext(BaseModel):

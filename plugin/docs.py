@@ -91,8 +91,17 @@ def _rows(model: type[BaseModel]) -> list[list[str]]:
         variable = f"`{names[0]}`"
         others = ", ".join(f"`{n}`" for n in names[1:]) or "–"
         meaning = (info.description or "").replace("|", "\\|")
-        rows.append([variable, others, type_name(info), default_text(info), builders_text(info),
-                     flags_text(info) or "–", meaning])
+        rows.append(
+            [
+                variable,
+                others,
+                type_name(info),
+                default_text(info),
+                builders_text(info),
+                flags_text(info) or "–",
+                meaning,
+            ]
+        )
     return rows
 
 
@@ -140,11 +149,13 @@ def render_help() -> str:
             names = aliases(info)
             extra = f" (also {', '.join(names[1:])})" if len(names) > 1 else ""
             out.append(f"  {names[0]}{extra}")
-            out.append(f"      {type_name(info).replace(chr(92), '')}, default {default_text(info).strip('`')}; "
-                       f"{builders_text(info)}. {info.description or ''}")
+            out.append(
+                f"      {type_name(info).replace(chr(92), '')}, default {default_text(info).strip('`')}; "
+                f"{builders_text(info)}. {info.description or ''}"
+            )
         out.append("")
     return "\n".join(out)
 
 
 if __name__ == "__main__":
-    print(render_markdown(), end="")  # noqa: T201
+    print(render_markdown(), end="")

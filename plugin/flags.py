@@ -45,7 +45,7 @@ class Flag:
             return [f"{self.name}={'true' if value else 'false'}"]
         if self.style == "repeat":
             return [f"{self.name}={self.template.format(v)}" for v in value]
-        if value == "" or value == 0:
+        if value in ("", 0):
             return []
         return [f"{self.name}={self.template.format(value)}"]
 

@@ -42,9 +42,7 @@ class Redactor:
                     continue
                 self._secrets.add(value)
                 # A multi-line secret (a PEM key) also leaks line by line.
-                self._secrets.update(
-                    line.strip() for line in value.splitlines() if len(line.strip()) >= 8
-                )
+                self._secrets.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
 

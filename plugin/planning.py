@@ -35,7 +35,9 @@ class Resolved:
 def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
     builder = loaded.settings.effective_builder()
     if builder == "buildx":
-        raise ConfigError.single("PLUGIN_BUILDER", "buildx", "kaniko or docker (buildx is not in this version yet)")
+        raise ConfigError.single(
+            "PLUGIN_BUILDER", "buildx", "kaniko or docker (buildx is not in this version yet)"
+        )
     ctx = CIContext.from_env(loaded.env)
     tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
     target = resolve_target(loaded.settings, tags.tags)
@@ -84,8 +86,9 @@ def ecr_actions(r: Resolved) -> list[dict[str, Any]]:
     for host in r.target.registries or ("<registry from the token endpoint>",):
         parsed = RegistryHost.parse_or_none(host)
         public = bool(parsed and parsed.public)
-        actions = plan_actions(repository_spec(s, r.target.repository), public=public,
-                               check_tags=s.skip_push_if_tag_exists)
+        actions = plan_actions(
+            repository_spec(s, r.target.repository), public=public, check_tags=s.skip_push_if_tag_exists
+        )
         cache = cache_spec(s, r.target.repository)
         if cache and host == (r.target.registry or host):
             actions[-1:-1] = plan_actions(cache, public=public)[:-1]

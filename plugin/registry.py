@@ -53,7 +53,8 @@ def _head(url: str, auth: tuple[str, str] | None) -> str | None:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - https, or http on loopback
-        return response.headers.get("Docker-Content-Digest")
+        digest: str | None = response.headers.get("Docker-Content-Digest")
+        return digest
 
 
 def manifest_digest(host: str, repository: str, tag: str, auth: tuple[str, str] | None) -> str:

@@ -54,7 +54,9 @@ def default_tags(ref: str) -> list[str]:
     text = ref.removeprefix("refs/tags/").removeprefix("v")
     match = _GO_SEMVER.fullmatch(text)
     if not match:
-        raise ConfigError.single("DRONE_COMMIT_REF", ref, "a git tag that is a semantic version X.Y.Z (auto-tag)")
+        raise ConfigError.single(
+            "DRONE_COMMIT_REF", ref, "a git tag that is a semantic version X.Y.Z (auto-tag)"
+        )
     if match["pre"] or match["meta"]:
         return [text]
     major, minor, patch = match["major"], match["minor"], match["patch"]
@@ -110,7 +112,9 @@ def _auto(settings: Settings, ctx: CIContext) -> TagResult:
     ref = ctx.commit_ref or (f"refs/tags/{ctx.tag}" if ctx.tag else "")
     branch = ctx.repo_branch or ""
     if not use_default_tag(ref, branch):
-        reason = f"auto-tag: {ref} is not a tag nor the default branch {branch or '(DRONE_REPO_BRANCH unset)'}"
+        reason = (
+            f"auto-tag: {ref} is not a tag nor the default branch {branch or '(DRONE_REPO_BRANCH unset)'}"
+        )
         return TagResult([], "DRONE_COMMIT_REF", skip_reason=reason)
     return TagResult(with_suffix(default_tags(ref), settings.auto_tag_suffix), "DRONE_COMMIT_REF")
 
@@ -126,7 +130,11 @@ def _validate(result: TagResult, plus: str) -> TagResult:
         if OCI_TAG.fullmatch(fixed):
             final.append(fixed)
             continue
-        hint = " ('+' is refused by registries; PLUGIN_TAG_PLUS=replace turns it into '-')" if "+" in fixed else ""
+        hint = (
+            " ('+' is refused by registries; PLUGIN_TAG_PLUS=replace turns it into '-')"
+            if "+" in fixed
+            else ""
+        )
         problems.append(Problem(result.source, tag, f"a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{{0,127}}{hint}"))
     if problems:
         raise ConfigError(problems)

@@ -41,7 +41,7 @@ class Target:
         return f"{host}/{self.repository}"
 
     def destinations(self, tags: tuple[str, ...] | list[str] | None = None) -> list[str]:
-        """Full references: every registry × every tag, main registry first."""
+        """Full references: every registry and every tag, main registry first."""
         chosen = self.tags if tags is None else tuple(tags)
         hosts = self.registries or ("<registry>",)
         return [f"{self.image(host)}:{tag}" for host in hosts for tag in chosen]
@@ -59,9 +59,9 @@ def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
     if registry and repo.startswith(registry + "/"):
         return registry, repo[len(registry) + 1 :]
     first, sep, rest = repo.partition("/")
-    if sep and ("." in first or ":" in first) and _HOSTLIKE.match(first):
-        if registry is None or first == registry:
-            return first, rest
+    looks_like_host = sep and ("." in first or ":" in first) and _HOSTLIKE.match(first)
+    if looks_like_host and (registry is None or first == registry):
+        return first, rest
     return registry, repo
 
 

@@ -98,4 +98,18 @@ def env(*names: str, default: Any = None, doc: str, factory: Any = None) -> Any:
     return Field(default, validation_alias=AliasChoices(*names), description=doc)
 
 
-__all__ = ["ALL", "Bool", "Lower", "CacheList", "CommaList", "Count", "OptBool", "OptCommaList", "OptCount", "Secret", "SemiList", "Str", "env"]
+__all__ = [
+    "ALL",
+    "Bool",
+    "CacheList",
+    "CommaList",
+    "Count",
+    "Lower",
+    "OptBool",
+    "OptCommaList",
+    "OptCount",
+    "Secret",
+    "SemiList",
+    "Str",
+    "env",
+]

@@ -21,6 +21,7 @@ def executor_argv(
     ctx: CIContext,
     target: Target,
     env: Mapping[str, str],
+    *,
     digest_file: str = DIGEST_FILE,
     push_tags: list[str] | None = None,
     now: datetime | None = None,
@@ -33,7 +34,9 @@ def executor_argv(
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "kaniko", now)]
     argv += flag_argv(settings, "kaniko")
     if settings.enable_cache:
-        argv.append(f"--cache-repo={target.registry or '<registry>'}/{cache_repository(settings, target.repository)}")
+        argv.append(
+            f"--cache-repo={target.registry or '<registry>'}/{cache_repository(settings, target.repository)}"
+        )
     if settings.skip_tls_verify_registry:
         argv += [f"--skip-tls-verify-registry={host}" for host in target.registries]
     argv.append(f"--digest-file={digest_file}")
@@ -54,5 +57,5 @@ def kaniko_plan(
 ) -> Plan:
     """One step: the executor, with DOCKER_CONFIG and (when the builder needs them) AWS credentials in env."""
     step_env = {"DOCKER_CONFIG": docker_config, **(aws_env or {})}
-    argv = executor_argv(settings, ctx, target, env, digest_file, push_tags, now)
+    argv = executor_argv(settings, ctx, target, env, digest_file=digest_file, push_tags=push_tags, now=now)
     return Plan("kaniko", [Step("build", tuple(argv), env=step_env)])

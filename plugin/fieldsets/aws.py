@@ -26,7 +26,10 @@ class AwsFields(BaseModel):
         "PLUGIN_ACCOUNT", doc="AWS account id (12 digits); with the region it gives the registry host."
     )
     access_key: Str = env(
-        "PLUGIN_ACCESS_KEY", "ECR_ACCESS_KEY", "AWS_ACCESS_KEY_ID", doc="AWS access key id (with PLUGIN_SECRET_KEY)."
+        "PLUGIN_ACCESS_KEY",
+        "ECR_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        doc="AWS access key id (with PLUGIN_SECRET_KEY).",
     )
     secret_key: Secret = env(
         "PLUGIN_SECRET_KEY", "ECR_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", doc="AWS secret access key."
@@ -48,13 +51,18 @@ class AwsFields(BaseModel):
         "PLUGIN_ROLE_DURATION", default=3600, doc="Seconds the assumed-role credentials last (900-43200)."
     )
     aws_max_attempts: Annotated[Count, Field(ge=1, le=20)] = env(
-        "PLUGIN_AWS_MAX_ATTEMPTS", default=5, doc="Attempts for an AWS call on throttling, 5xx or connection errors."
+        "PLUGIN_AWS_MAX_ATTEMPTS",
+        default=5,
+        doc="Attempts for an AWS call on throttling, 5xx or connection errors.",
     )
     aws_retry_seconds: Annotated[Count, Field(ge=1, le=900)] = env(
         "PLUGIN_AWS_RETRY_SECONDS", default=60, doc="Upper bound in seconds on the retries of one AWS call."
     )
     create_repository: Bool = env(
-        "PLUGIN_CREATE_REPOSITORY", "ECR_CREATE_REPOSITORY", default=False, doc="Create the repository when missing."
+        "PLUGIN_CREATE_REPOSITORY",
+        "ECR_CREATE_REPOSITORY",
+        default=False,
+        doc="Create the repository when missing.",
     )
     scan_on_push: OptBool = env(
         "PLUGIN_SCAN_ON_PUSH", doc="Set scan-on-push on the repository (left untouched when unset)."

@@ -7,7 +7,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel
 
 from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Flag, Uses
-from plugin.types import Bool, CacheList, CommaList, Count, Lower, OptCommaList, OptCount, Secret, SemiList, Str, env
+from plugin.types import (
+    Bool,
+    CacheList,
+    CommaList,
+    Lower,
+    OptCommaList,
+    OptCount,
+    Secret,
+    SemiList,
+    Str,
+    env,
+)
 
 
 class BuildFields(BaseModel):
@@ -54,15 +65,17 @@ class BuildFields(BaseModel):
     build_args_new: Annotated[SemiList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS_NEW",
         factory=list,
-        doc="Build arguments separated by `;` (for values with commas); used when PLUGIN_MULTIPLE_BUILD_ARGS is on.",
+        doc="Build arguments separated by `;` (values may hold commas), with PLUGIN_MULTIPLE_BUILD_ARGS.",
     )
     multiple_build_args: Bool = env(
-        "PLUGIN_MULTIPLE_BUILD_ARGS", default=False, doc="Use PLUGIN_BUILD_ARGS_NEW instead of PLUGIN_BUILD_ARGS."
+        "PLUGIN_MULTIPLE_BUILD_ARGS",
+        default=False,
+        doc="Use PLUGIN_BUILD_ARGS_NEW instead of PLUGIN_BUILD_ARGS.",
     )
     build_args_from_env: Annotated[CommaList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS_FROM_ENV",
         factory=list,
-        doc="Names of environment variables passed as build arguments (value from NAME, name or HARNESS_NAME).",
+        doc="Environment variables passed as build arguments (value from NAME, name or HARNESS_NAME).",
     )
     target: Annotated[Str, Flag("--target", ALL)] = env("PLUGIN_TARGET", doc="Build stage to target.")
     custom_labels: Annotated[CommaList, Uses(ALL)] = env(
@@ -76,17 +89,19 @@ class BuildFields(BaseModel):
         default=True,
         doc="Add org.opencontainers.image.{created,revision,source,url} labels from the CI context.",
     )
-    repo_link: Str = env("PLUGIN_REPO_LINK", "DRONE_REPO_LINK", doc="Source repository URL for the url label.")
-    platform: Annotated[
-        Str, Flag("--custom-platform", KANIKO), Flag("--platform", DOCKER_BUILDX)
-    ] = env("PLUGIN_PLATFORM", "PLUGIN_CUSTOM_PLATFORM", doc="Target platform, e.g. linux/arm64 (buildx: a list).")
+    repo_link: Str = env(
+        "PLUGIN_REPO_LINK", "DRONE_REPO_LINK", doc="Source repository URL for the url label."
+    )
+    platform: Annotated[Str, Flag("--custom-platform", KANIKO), Flag("--platform", DOCKER_BUILDX)] = env(
+        "PLUGIN_PLATFORM", "PLUGIN_CUSTOM_PLATFORM", doc="Target platform, e.g. linux/arm64 (buildx: a list)."
+    )
     no_cache: Annotated[Bool, Flag("--no-cache", DOCKER_BUILDX, "switch")] = env(
         "PLUGIN_NO_CACHE", default=False, doc="Do not use the build cache."
     )
     cache_from: Annotated[CacheList, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_CACHE_FROM",
         factory=list,
-        doc="Images (docker) or cache specs (buildx) to use as cache; `;`-separated when entries contain commas.",
+        doc="Images (docker) or cache specs (buildx) used as cache; `;`-separated when entries hold commas.",
     )
     add_host: Annotated[CommaList, Flag("--add-host", DOCKER_BUILDX, "repeat")] = env(
         "PLUGIN_ADD_HOST", factory=list, doc="Extra host:ip entries for RUN steps."
@@ -101,10 +116,14 @@ class BuildFields(BaseModel):
         "PLUGIN_SECRET", doc="A BuildKit secret spec passed as --secret (e.g. id=npm,src=/path)."
     )
     secrets_from_env: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
-        "PLUGIN_SECRETS_FROM_ENV", factory=list, doc="Build secrets ID=ENV_NAME: the secret's value comes from ENV_NAME."
+        "PLUGIN_SECRETS_FROM_ENV",
+        factory=list,
+        doc="Build secrets ID=ENV_NAME: the secret's value comes from ENV_NAME.",
     )
     secrets_from_file: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
-        "PLUGIN_SECRETS_FROM_FILE", factory=list, doc="Build secrets ID=PATH: the secret's value comes from the file."
+        "PLUGIN_SECRETS_FROM_FILE",
+        factory=list,
+        doc="Build secrets ID=PATH: the secret's value comes from the file.",
     )
     ssh_agent_key: Annotated[Secret, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_SSH_AGENT_KEY", doc="A private SSH key (PEM) made available to RUN --mount=type=ssh."
@@ -115,7 +134,8 @@ class TargetFields(BaseModel):
     """Where the image goes and what happens around the push."""
 
     repo: Annotated[Str, Uses(ALL)] = env(
-        "PLUGIN_REPO", doc="Repository name (`team/app`); a leading registry host is accepted and not repeated."
+        "PLUGIN_REPO",
+        doc="Repository name (`team/app`); a leading registry host is accepted and not repeated.",
     )
     registry: Annotated[Str, Uses(ALL)] = env(
         "PLUGIN_REGISTRY",
@@ -130,7 +150,9 @@ class TargetFields(BaseModel):
     no_push: Annotated[Bool, Flag("--no-push", KANIKO, "switch")] = env(
         "PLUGIN_NO_PUSH", "PLUGIN_DRY_RUN", default=False, doc="Build without pushing."
     )
-    push_only: Bool = env("PLUGIN_PUSH_ONLY", default=False, doc="Skip the build; push an existing image or tarball.")
+    push_only: Bool = env(
+        "PLUGIN_PUSH_ONLY", default=False, doc="Skip the build; push an existing image or tarball."
+    )
     source_tar_path: Str = env("PLUGIN_SOURCE_TAR_PATH", doc="Tarball to push in push-only mode.")
     source_image: Annotated[Str, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_SOURCE_IMAGE", doc="Local image (repo[:tag]) to push in push-only mode."
@@ -185,23 +207,35 @@ class TargetFields(BaseModel):
         "DOCKER_PASSWORD",
         doc="Base-image registry password.",
     )
-    email: Str = env("PLUGIN_EMAIL", "DOCKER_EMAIL", doc="Accepted for compatibility; docker login no longer takes it.")
+    email: Str = env(
+        "PLUGIN_EMAIL", "DOCKER_EMAIL", doc="Accepted for compatibility; docker login no longer takes it."
+    )
     access_token: Secret = env(
-        "ACCESS_TOKEN", doc="Accepted for compatibility (GAR/GCR OAuth login of plugins/docker); not used for ECR."
+        "ACCESS_TOKEN",
+        doc="Accepted for compatibility (GAR/GCR OAuth login of plugins/docker); not used for ECR.",
     )
     cosign_private_key: Secret = env(
-        "PLUGIN_COSIGN_PRIVATE_KEY", doc="Accepted for compatibility; image signing is not done by this plugin yet."
+        "PLUGIN_COSIGN_PRIVATE_KEY",
+        doc="Accepted for compatibility; image signing is not done by this plugin yet.",
     )
-    cosign_password: Secret = env("PLUGIN_COSIGN_PASSWORD", doc="Accepted for compatibility (cosign key password).")
-    cosign_params: Str = env("PLUGIN_COSIGN_PARAMS", doc="Accepted for compatibility (extra cosign arguments).")
+    cosign_password: Secret = env(
+        "PLUGIN_COSIGN_PASSWORD", doc="Accepted for compatibility (cosign key password)."
+    )
+    cosign_params: Str = env(
+        "PLUGIN_COSIGN_PARAMS", doc="Accepted for compatibility (extra cosign arguments)."
+    )
 
 
 class PluginFields(BaseModel):
     """The plugin's own behaviour."""
 
-    env_file: Str = env("PLUGIN_ENV_FILE", doc="A dotenv file loaded before anything else (set variables win).")
+    env_file: Str = env(
+        "PLUGIN_ENV_FILE", doc="A dotenv file loaded before anything else (set variables win)."
+    )
     plan_only: Bool = env(
-        "PLUGIN_PLAN_ONLY", default=False, doc="Print the plan as JSON and exit, without AWS calls or processes."
+        "PLUGIN_PLAN_ONLY",
+        default=False,
+        doc="Print the plan as JSON and exit, without AWS calls or processes.",
     )
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Lower] = env(
         "PLUGIN_LOG_LEVEL", default="info", doc="The plugin's own log level."

@@ -31,7 +31,9 @@ class DaemonFields(BaseModel):
     mirror: Annotated[Str, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_MIRROR", "DOCKER_PLUGIN_MIRROR", doc="Docker Hub mirror for dockerd (--registry-mirror)."
     )
-    storage_driver: Annotated[Str, Uses(DOCKER_BUILDX)] = env("PLUGIN_STORAGE_DRIVER", doc="dockerd storage driver.")
+    storage_driver: Annotated[Str, Uses(DOCKER_BUILDX)] = env(
+        "PLUGIN_STORAGE_DRIVER", doc="dockerd storage driver."
+    )
     storage_path: Annotated[str, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_STORAGE_PATH", default="/var/lib/docker", doc="dockerd data root."
     )
@@ -43,7 +45,9 @@ class DaemonFields(BaseModel):
     custom_dns_search: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_CUSTOM_DNS_SEARCH", factory=list, doc="DNS search domains for dockerd."
     )
-    ipv6: Annotated[Bool, Uses(DOCKER_BUILDX)] = env("PLUGIN_IPV6", default=False, doc="Enable IPv6 in dockerd.")
+    ipv6: Annotated[Bool, Uses(DOCKER_BUILDX)] = env(
+        "PLUGIN_IPV6", default=False, doc="Enable IPv6 in dockerd."
+    )
     experimental: Annotated[Bool, Uses(DOCKER)] = env(
         "PLUGIN_EXPERIMENTAL", default=False, doc="Start dockerd with --experimental (needed for squash)."
     )
@@ -84,7 +88,8 @@ class BuildxFields(BaseModel):
         "PLUGIN_CACHE_TLS_INSECURE", default=False, doc="tls_insecure_skip_verify=true for cache backends."
     )
     s3_access_key: Annotated[Str, Uses(BUILDX)] = env(
-        "PLUGIN_HARNESS_SELF_HOSTED_S3_ACCESS_KEY", doc="Replaces the Harness S3 access-key placeholder in cache specs."
+        "PLUGIN_HARNESS_SELF_HOSTED_S3_ACCESS_KEY",
+        doc="Replaces the Harness S3 access-key placeholder in cache specs.",
     )
     s3_secret_key: Annotated[Secret, Uses(BUILDX)] = env(
         "PLUGIN_HARNESS_SELF_HOSTED_S3_SECRET_KEY", doc="Replaces the Harness S3 secret-key placeholder."
@@ -146,7 +151,9 @@ class BuildxFields(BaseModel):
         "PLUGIN_BUILDKIT_RESPONSE_HEADER_TIMEOUT", doc="buildkitd --response-header-timeout."
     )
     buildkit_inherit_auth: Annotated[Bool, Uses(BUILDX)] = env(
-        "PLUGIN_BUILDKIT_INHERIT_AUTH", default=False, doc="Pass the AWS credentials into the BuildKit builder."
+        "PLUGIN_BUILDKIT_INHERIT_AUTH",
+        default=False,
+        doc="Pass the AWS credentials into the BuildKit builder.",
     )
     buildx_options: Annotated[CommaList, Uses(BUILDX)] = env(
         "PLUGIN_BUILDX_OPTIONS", factory=list, doc="Extra buildx build arguments, comma-separated."

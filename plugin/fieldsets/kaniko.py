@@ -62,10 +62,12 @@ class KanikoFields(BaseModel):
     image_name_tag_with_digest_file: Annotated[Str, Flag("--image-name-tag-with-digest-file", KANIKO)] = env(
         "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE", doc="Write image:tag@digest to this file."
     )
-    insecure: Annotated[Bool, Flag("--insecure", KANIKO, "switch"), Uses(KANIKO | frozenset({"docker"}))] = env(
-        "PLUGIN_INSECURE",
-        default=False,
-        doc="Push over plain HTTP (kaniko); docker: dockerd treats PLUGIN_REGISTRY as insecure.",
+    insecure: Annotated[Bool, Flag("--insecure", KANIKO, "switch"), Uses(KANIKO | frozenset({"docker"}))] = (
+        env(
+            "PLUGIN_INSECURE",
+            default=False,
+            doc="Push over plain HTTP (kaniko); docker: dockerd treats PLUGIN_REGISTRY as insecure.",
+        )
     )
     insecure_pull: Annotated[Bool, _switch("--insecure-pull")] = env(
         "PLUGIN_INSECURE_PULL", default=False, doc="Pull base images over plain HTTP."
@@ -89,7 +91,9 @@ class KanikoFields(BaseModel):
         "PLUGIN_REGISTRY_CLIENT_CERT", doc="registry=cert,key for mutual TLS."
     )
     skip_default_registry_fallback: Annotated[Bool, _switch("--skip-default-registry-fallback")] = env(
-        "PLUGIN_SKIP_DEFAULT_REGISTRY_FALLBACK", default=False, doc="Fail instead of falling back to Docker Hub."
+        "PLUGIN_SKIP_DEFAULT_REGISTRY_FALLBACK",
+        default=False,
+        doc="Fail instead of falling back to Docker Hub.",
     )
     reproducible: Annotated[Bool, _switch("--reproducible")] = env(
         "PLUGIN_REPRODUCIBLE", default=False, doc="Strip timestamps for reproducible images."
