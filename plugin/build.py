@@ -102,7 +102,10 @@ def _push(step: Step, runner: Runner, retries: int) -> None:
             return
         transient = any(_TRANSIENT_PUSH.search(line) for line in runner.last_lines)
         if attempt == retries or not transient:
-            raise BuildError(f"docker push {step.argv[-1]} failed with exit status {status}", status)
+            # The CLI's last line says why (refused, unauthorized); last_lines are already redacted.
+            why = next((line.strip() for line in reversed(runner.last_lines) if line.strip()), "")
+            raise BuildError(f"docker push {step.argv[-1]} failed with exit status {status}"
+                             + (f": {why}" if why else ""), status)
         wait = min(8.0, 0.5 * 2**attempt)
         log.info("push.retry", image=step.argv[-1], attempt=attempt + 1, wait=wait)
         time.sleep(wait)

@@ -19,6 +19,12 @@ WEST = f"{ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com"
 SECRET = "prepare-secret-key-SENTINEL-5150"
 
 
+@pytest.fixture(autouse=True)
+def _private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """prepare keeps its Docker config for the user; here it lands in the test's own tmp dir."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+
+
 def prepare(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "PLUGIN_ACCESS_KEY": "AKIAPREPARE", "PLUGIN_SECRET_KEY": SECRET, **env}
     return subprocess.run(
@@ -88,3 +94,25 @@ class TestPrepareCommand:
         assert done.returncode == 2
         assert "PLUGIN_LIFECYCLE_POLICY" in done.stderr
         assert "Traceback" not in done.stderr
+
+    def test_kaniko_cache_repository_is_created_like_the_main_one(self, aws_env: AwsEnv) -> None:
+        """With caching on, the cache repository (<repo>-cache by default) is created with the main one."""
+        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_REPO": "team/app", "PLUGIN_BUILDER": "kaniko",
+                        "PLUGIN_ENABLE_CACHE": "true", "PLUGIN_CREATE_REPOSITORY": "true",
+                        "PLUGIN_ENCRYPTION": "AES256"})
+        assert done.returncode == 0, done.stderr
+        repos = {r["repositoryName"]: r for r in ecr_client().describe_repositories()["repositories"]}
+        assert set(repos) == {"team/app", "team/app-cache"}
+        assert repos["team/app-cache"]["encryptionConfiguration"]["encryptionType"] == "AES256"
+
+    def test_immutable_repository_is_checked_without_the_skip_flag(self, aws_env: AwsEnv) -> None:
+        """An immutable repository gets the tag check even when PLUGIN_SKIP_PUSH_IF_TAG_EXISTS is off."""
+        ecr = ecr_client()
+        ecr.create_repository(repositoryName="team/app", imageTagMutability="IMMUTABLE")
+        digest = put_image(ecr, "team/app", "1.0", "seed-b")
+        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_REPO": "team/app", "PLUGIN_TAGS": "1.0"})
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out["decision"]["action"] == "skip"
+        assert out["existing_tags"] == {"1.0": digest}
+        assert out["repositories"][0]["immutable"] is True

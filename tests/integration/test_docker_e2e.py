@@ -1,0 +1,452 @@
+"""The docker builder end to end: ``python -m plugin`` as a process, its own dockerd, moto, a real registry.
+
+The plugin gets its ECR token from moto over HTTP and pushes to Debian's docker-registry, whose htpasswd
+accepts only that token. What it pushed is read back through the registry API; what it refused to do
+is read from its exit status, its output, the file system and /proc.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import signal
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.moto_server import MotoServer, put_image
+from tests.support.plugin_run import (
+    AWS_KEY_ID,
+    AWS_SECRET,
+    ROOT,
+    LivePlugin,
+    OciRegistry,
+    PluginRun,
+    base_env,
+    dockerd_pids_for,
+    ecr_client,
+    processes_with_argv,
+    run_plugin,
+)
+from tests.support.services import Registry, free_port, require, short_tempdir, unmount_below
+from tests.support.stack import running_registry
+
+pytestmark = pytest.mark.integration
+
+TAGS = ["1.0.0", "latest"]
+BUILD_SECRET = "e2e-build-secret-sentinel-4711"
+ECR_PASSWORD = "123456789012-auth-token"  # the token moto issues, and the only password the registry takes
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+KEEP = 'OTHER="keep"\n'
+SLEEP_ARGV = ["/bin/busybox", "sleep", "67"]  # an odd duration, so /proc finds only this test's step
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One plugin run's files: dockerd storage (not created in advance) and the output files."""
+
+    base: Path
+
+    @property
+    def storage(self) -> Path:
+        return self.base / "docker"
+
+    @property
+    def tmp(self) -> Path:
+        """The plugin's TMPDIR: its run directory (Docker config with the ECR token) goes here."""
+        return self.base / "tmp"
+
+    @property
+    def drone_output(self) -> Path:
+        return self.base / "out" / "drone-output.env"
+
+    @property
+    def artifact(self) -> Path:
+        return self.base / "out" / "artifact.json"
+
+    @property
+    def card(self) -> Path:
+        return self.base / "out" / "card.json"
+
+    def output_env(self) -> dict[str, str]:
+        """Output variables, with DRONE_OUTPUT pre-filled by an earlier step (``OTHER=keep``)."""
+        self.drone_output.parent.mkdir(parents=True, exist_ok=True)
+        self.drone_output.write_text(KEEP)
+        return {
+            "DRONE_OUTPUT": str(self.drone_output),
+            "PLUGIN_ARTIFACT_FILE": str(self.artifact),
+            "DRONE_CARD_PATH": str(self.card),
+        }
+
+    def drone_values(self) -> dict[str, str]:
+        lines = self.drone_output.read_text().splitlines()
+        return {k: v.strip('"') for k, _, v in (line.partition("=") for line in lines)}
+
+    def assert_no_temp_files_left(self) -> None:
+        assert list(self.tmp.iterdir()) == []
+
+    def assert_no_outputs(self) -> None:
+        assert self.drone_output.read_text() == KEEP
+        assert not self.artifact.exists()
+        assert not self.card.exists()
+
+
+def new_workspace() -> Workspace:
+    return Workspace(Path(short_tempdir("e2e-")))  # under /tmp: unix socket paths stay short
+
+
+def remove_workspace(workspace: Workspace) -> None:
+    unmount_below(str(workspace.base))
+    shutil.rmtree(workspace.base, ignore_errors=True)
+
+
+@pytest.fixture
+def workspace() -> Iterator[Workspace]:
+    require("dockerd", root=True)
+    made = new_workspace()
+    yield made
+    remove_workspace(made)
+
+
+def make_context(root: Path, dockerfile: str) -> Path:
+    """A build context with a static busybox (no base image needed) and the given Dockerfile."""
+    require("busybox")
+    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
+    (root / "Dockerfile").write_text(dockerfile)
+    return root
+
+
+@pytest.fixture(scope="module")
+def example_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dockerfile = (ROOT / "examples" / "app" / "Dockerfile").read_text()
+    return make_context(tmp_path_factory.mktemp("app"), dockerfile)
+
+
+@pytest.fixture(scope="module")
+def sleeping_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = json.dumps(SLEEP_ARGV)
+    return make_context(
+        tmp_path_factory.mktemp("sleep"), f"FROM scratch\nCOPY busybox /bin/busybox\nRUN {run}\n"
+    )
+
+
+def app_env(
+    moto: MotoServer, host: str, workspace: Workspace, context: Path, repo: str, **extra: str
+) -> dict[str, str]:
+    """The demo's environment for one run of ``context`` to ``repo`` with TAGS; outputs in ``workspace``."""
+    workspace.tmp.mkdir(exist_ok=True)
+    env = base_env(moto.url, host, workspace.storage, TMPDIR=str(workspace.tmp))
+    env.update(
+        PLUGIN_REPO=repo,
+        PLUGIN_TAGS=",".join(TAGS),
+        PLUGIN_CREATE_REPOSITORY="true",
+        PLUGIN_CONTEXT=str(context),
+        PLUGIN_DOCKERFILE=str(context / "Dockerfile"),
+        PLUGIN_BUILD_ARGS="GREETING=hello-from-e2e",
+        PLUGIN_SECRETS_FROM_ENV="token=E2E_BUILD_TOKEN",
+        E2E_BUILD_TOKEN=BUILD_SECRET,
+        DRONE_COMMIT_SHA=COMMIT,
+        DRONE_REPO_LINK="https://git.example.com/team/app",
+        **workspace.output_env(),
+    )
+    env.update(extra)
+    return {k: v for k, v in env.items() if v}  # an empty value here means: leave the variable unset
+
+
+def oci(registry: Registry) -> OciRegistry:
+    return OciRegistry(registry.url, (registry.username, registry.password))
+
+
+# -- the main job ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """The successful run every TestSuccessfulRun test reads: its result, files and repository."""
+
+    run: PluginRun
+    workspace: Workspace
+    repo: str
+
+
+@pytest.fixture(scope="module")
+def pushed(moto_server: MotoServer, registry: Registry, example_context: Path) -> Iterator[Pushed]:
+    require("dockerd", root=True)
+    workspace = new_workspace()
+    repo = "e2e/app"
+    env = app_env(
+        moto_server,
+        registry.host,
+        workspace,
+        example_context,
+        repo,
+        PLUGIN_CUSTOM_LABELS="com.example.team=platform,com.example.tier=e2e",
+    )
+    result = run_plugin(env)
+    assert result.returncode == 0, result.output
+    yield Pushed(result, workspace, repo)
+    remove_workspace(workspace)
+
+
+class TestSuccessfulRun:
+    def test_every_tag_is_in_the_registry_with_the_reported_digest(self, pushed, registry):
+        """Each tag resolves to one digest, which DRONE_OUTPUT, the artifact and the card all report."""
+        assert registry.tags(pushed.repo) == sorted(TAGS)
+        digests = {registry.digest(pushed.repo, tag) for tag in TAGS}
+        assert len(digests) == 1
+        digest = digests.pop()
+        assert digest and digest.startswith("sha256:")
+        values = pushed.workspace.drone_values()
+        assert values["digest"] == digest
+        assert values["images"] == ",".join(f"{registry.host}/{pushed.repo}:{t}" for t in TAGS)
+        artifact = json.loads(pushed.workspace.artifact.read_text())
+        assert [i["digest"] for i in artifact["data"]["images"]] == [digest, digest]
+        assert json.loads(pushed.workspace.card.read_text())["data"]["Digest"] == digest
+
+    def test_drone_output_keeps_existing_keys(self, pushed):
+        """A key an earlier step wrote to DRONE_OUTPUT survives the merge."""
+        values = pushed.workspace.drone_values()
+        assert values["OTHER"] == "keep"
+        assert values["skipped"] == "false"
+
+    def test_labels_and_build_args_are_in_the_image_config(self, pushed, registry):
+        """Custom labels, the auto labels and a build arg (via ARG → LABEL) reach the pushed config."""
+        labels = oci(registry).config(pushed.repo, "latest")["config"]["Labels"]
+        assert labels["com.example.team"] == "platform"
+        assert labels["com.example.tier"] == "e2e"
+        assert labels["org.opencontainers.image.revision"] == COMMIT
+        assert labels["org.opencontainers.image.url"] == "https://git.example.com/team/app"
+        assert "org.opencontainers.image.created" in labels
+        assert labels["org.example.greeting"] == "hello-from-e2e"
+
+    def test_build_secret_is_usable_in_run_and_absent_from_the_image(self, pushed, registry):
+        """The RUN step saw a non-empty secret (/secret-seen exists); no blob holds its value."""
+        files = {
+            name: data
+            for layer in oci(registry).layers(pushed.repo, "latest")
+            for name, data in layer.items()
+        }
+        assert files["secret-seen"] == f"secret had {len(BUILD_SECRET)} bytes\n".encode()
+        assert files["greeting"] == b"hello-from-e2e\n"
+        for blob in oci(registry).raw_blobs(pushed.repo, "latest"):
+            assert BUILD_SECRET.encode() not in blob
+
+    def test_no_secret_reaches_output_or_files(self, pushed):
+        """AWS keys, the build secret and the ECR password are in no stream, no output file, no card."""
+        token = base64.b64encode(f"AWS:{ECR_PASSWORD}".encode()).decode()
+        texts = {
+            "stdout": pushed.run.stdout,
+            "stderr": pushed.run.stderr,
+            "artifact": pushed.workspace.artifact.read_text(),
+            "card": pushed.workspace.card.read_text(),
+            "DRONE_OUTPUT": pushed.workspace.drone_output.read_text(),
+        }
+        for where, text in texts.items():
+            for secret in (AWS_KEY_ID, AWS_SECRET, BUILD_SECRET, ECR_PASSWORD, token):
+                assert secret not in text, f"{secret!r} leaked into {where}"
+
+    def test_its_dockerd_and_temp_files_are_gone(self, pushed):
+        """After the run no dockerd with this run's data root and no temp file (Docker config) is left."""
+        assert dockerd_pids_for(pushed.workspace.storage) == []
+        pushed.workspace.assert_no_temp_files_left()
+
+
+# -- tag immutability ------------------------------------------------------------------------------
+
+
+def seed_immutable(moto: MotoServer, repo: str, tags: dict[str, str]) -> dict[str, str]:
+    """An IMMUTABLE repository in moto with each tag put to a manifest made from its seed; tag → digest."""
+    client = ecr_client(moto.url)
+    client.create_repository(repositoryName=repo, imageTagMutability="IMMUTABLE")
+    return {tag: put_image(client, repo, tag, seed) for tag, seed in tags.items()}
+
+
+class TestImmutableRepository:
+    def test_all_tags_exist_skips_without_a_daemon(self, moto_server, registry, workspace, example_context):
+        """Every tag exists at one digest: exit 0, no dockerd, no build, no push; outputs hold that digest."""
+        repo = "e2e/immutable-all"
+        digest = seed_immutable(moto_server, repo, dict.fromkeys(TAGS, "one"))[TAGS[0]]
+        env = app_env(
+            moto_server, registry.host, workspace, example_context, repo, PLUGIN_CREATE_REPOSITORY=""
+        )
+        result = run_plugin(env)
+        assert result.returncode == 0, result.output
+        assert "+ dockerd" not in result.output
+        assert "docker build" not in result.output
+        assert not workspace.storage.exists()
+        assert registry.tags(repo) == []
+        values = workspace.drone_values()
+        assert (values["digest"], values["skipped"], values["OTHER"]) == (digest, "true", "keep")
+        artifact = json.loads(workspace.artifact.read_text())
+        assert [i["digest"] for i in artifact["data"]["images"]] == [digest, digest]
+
+    def test_existing_tag_with_another_digest_fails_naming_both(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """One tag exists at another digest: the rest is built and pushed, then the run fails (exit 1)."""
+        repo = "e2e/immutable-partial"
+        existing = seed_immutable(moto_server, repo, {"1.0.0": "old build"})["1.0.0"]
+        env = app_env(
+            moto_server, registry.host, workspace, example_context, repo, PLUGIN_CREATE_REPOSITORY=""
+        )
+        result = run_plugin(env)
+        assert result.returncode == 1, result.output
+        built = registry.digest(repo, "latest")
+        assert registry.tags(repo) == ["latest"]
+        assert built and built != existing
+        assert "'1.0.0'" in result.stderr
+        assert existing in result.stderr
+        assert built in result.stderr
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+
+
+# -- failures ---------------------------------------------------------------------------------------
+
+
+class TestFailures:
+    def test_dockerd_that_cannot_start_fails_fast_with_its_own_error(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """A bad daemon flag: exit 1 within the retry bound, dockerd's own message shown, no outputs."""
+        env = app_env(
+            moto_server,
+            registry.host,
+            workspace,
+            example_context,
+            "e2e/no-daemon",
+            PLUGIN_DAEMON_ARGS="--no-such-flag",
+            PLUGIN_DAEMON_RETRY_COUNT="3",
+        )
+        result = run_plugin(env, timeout=60)
+        assert result.returncode == 1, result.output
+        assert "dockerd did not start" in result.stderr
+        assert "unknown flag: --no-such-flag" in result.stderr
+        assert result.seconds < 30
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+        assert dockerd_pids_for(workspace.storage) == []
+
+    def test_aws_error_exits_3_and_leaves_no_temp_files(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """ECR refuses the repository name: exit 3 naming the AWS operation and code; nothing left behind."""
+        env = app_env(moto_server, registry.host, workspace, example_context, "e2e/bad_")
+        result = run_plugin(env)
+        assert result.returncode == 3, result.output
+        assert (
+            "AWS CreateRepository on repository 'e2e/bad_' failed: InvalidParameterException" in result.stderr
+        )
+        assert not workspace.storage.exists()
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+
+    def test_registry_down_fails_clearly_without_outputs(self, moto_server, workspace, example_context):
+        """Nothing listens at PLUGIN_REGISTRY: the push fails (non-zero), says why, writes no outputs."""
+        host = f"127.0.0.1:{free_port()}"
+        env = app_env(moto_server, host, workspace, example_context, "e2e/down", PLUGIN_PUSH_RETRY="1")
+        result = run_plugin(env)
+        assert result.returncode != 0, result.output
+        assert re.search(
+            rf"docker push {host}/e2e/down:\S+ failed with exit status 1: .*connection refused", result.stderr
+        )
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+
+    def test_wrong_credentials_fail_clearly_without_outputs(
+        self, moto_server, workspace, example_context, tmp_path
+    ):
+        """A registry that refuses the ECR token: the push fails (non-zero), says why, writes no outputs."""
+        with running_registry(tmp_path / "strict", "AWS", "other") as strict:
+            env = app_env(moto_server, strict.host, workspace, example_context, "e2e/refused")
+            result = run_plugin(env)
+        assert result.returncode != 0, result.output
+        assert re.search(
+            rf"docker push {strict.host}/e2e/refused:\S+ failed with exit status 1: unauthorized",
+            result.stderr,
+        )
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+
+
+class TestSignals:
+    def test_sigterm_during_build_stops_build_and_daemon(
+        self, moto_server, registry, workspace, sleeping_context
+    ):
+        """SIGTERM while a RUN step sleeps: exit 143 soon, the step and this run's dockerd are gone."""
+        env = app_env(moto_server, registry.host, workspace, sleeping_context, "e2e/sigterm")
+        plugin = LivePlugin(env)
+        plugin.wait_until(lambda: bool(processes_with_argv(SLEEP_ARGV)), "the RUN step running", timeout=60)
+        assert dockerd_pids_for(workspace.storage)
+        plugin.proc.send_signal(signal.SIGTERM)
+        result = plugin.finish(timeout=45)
+        assert result.returncode == 143, result.output
+        assert "stopped by signal 15" in result.stderr
+        assert "CANCELED" in result.stdout  # BuildKit's own word for the interrupted RUN step
+        assert processes_with_argv(SLEEP_ARGV) == []
+        assert dockerd_pids_for(workspace.storage) == []
+        assert registry.tags("e2e/sigterm") == []
+        workspace.assert_no_outputs()
+        workspace.assert_no_temp_files_left()
+
+
+# -- more than one run, other modes -------------------------------------------------------------------
+
+
+class TestOtherModes:
+    def test_two_runs_in_parallel_both_push(self, moto_server, registry, example_context):
+        """Two plugins at once on one machine (own storage, own repository, one registry) both succeed."""
+        require("dockerd", root=True)
+        spaces = [new_workspace(), new_workspace()]
+        try:
+            envs = [
+                app_env(moto_server, registry.host, space, example_context, f"e2e/parallel-{i}")
+                for i, space in enumerate(spaces)
+            ]
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(run_plugin, envs))
+            for i, (space, result) in enumerate(zip(spaces, results, strict=True)):
+                assert result.returncode == 0, result.output
+                assert registry.tags(f"e2e/parallel-{i}") == sorted(TAGS)
+                assert space.drone_values()["digest"] == registry.digest(f"e2e/parallel-{i}", "latest")
+        finally:
+            for space in spaces:
+                remove_workspace(space)
+
+    def test_no_push_with_tar_path_builds_saves_and_pushes_nothing(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """PLUGIN_NO_PUSH + PLUGIN_TAR_PATH: exit 0, a docker-save tarball with every tag, no push."""
+        tar_path = workspace.base / "out" / "image.tar"
+        env = app_env(
+            moto_server,
+            registry.host,
+            workspace,
+            example_context,
+            "e2e/no-push",
+            PLUGIN_NO_PUSH="true",
+            PLUGIN_TAR_PATH=str(tar_path),
+        )
+        result = run_plugin(env)
+        assert result.returncode == 0, result.output
+        assert "docker push" not in result.output
+        assert registry.tags("e2e/no-push") == []
+        with tarfile.open(tar_path) as tar:
+            handle = tar.extractfile("manifest.json")
+            assert handle is not None
+            repo_tags = json.load(handle)[0]["RepoTags"]
+        assert sorted(repo_tags) == sorted(f"{registry.host}/e2e/no-push:{t}" for t in TAGS)
+        values = workspace.drone_values()
+        assert values["IMAGE_TAR_PATH"] == str(tar_path)
+        assert values["OTHER"] == "keep"
+        assert "digest" not in values
