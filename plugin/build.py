@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
@@ -39,7 +39,9 @@ def _check_dockerfile(r: Resolved) -> None:
     s = r.settings
     candidates = [Path(s.dockerfile), Path(s.context) / s.dockerfile]
     if not any(p.is_file() for p in candidates):
-        raise RunError(f"dockerfile does not exist at path: {Path(s.dockerfile).resolve()} (PLUGIN_DOCKERFILE)")
+        raise RunError(
+            f"dockerfile does not exist at path: {Path(s.dockerfile).resolve()} (PLUGIN_DOCKERFILE)"
+        )
 
 
 def verify_existing(prep: Prepared, digest: str | None) -> None:
@@ -61,17 +63,28 @@ def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     _check_dockerfile(r) if not r.settings.push_only else None
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-    digest = run_kaniko(r, prep, runner) if r.builder == "kaniko" else run_docker(r, prep, runner)
-    verify_existing(prep, digest)
-    return digest
+    if r.builder == "kaniko":
+        digest = run_kaniko(r, prep, runner)
+        verify_existing(prep, digest)
+        return digest
+    return run_docker(r, prep, runner)
 
 
 def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     if not os.path.exists(EXECUTOR):
-        raise RunError(f"the kaniko executor is not at {EXECUTOR}: use the kaniko image, or PLUGIN_BUILDER=docker")
+        raise RunError(
+            f"the kaniko executor is not at {EXECUTOR}: use the kaniko image, or PLUGIN_BUILDER=docker"
+        )
     digest_file = prep.run_dir / "digest"
-    plan = kaniko_plan(r.settings, r.ctx, prep.target, r.loaded.env, digest_file=str(digest_file),
-                       docker_config=str(prep.docker_config), push_tags=prep.push_tags)
+    plan = kaniko_plan(
+        r.settings,
+        r.ctx,
+        prep.target,
+        r.loaded.env,
+        digest_file=str(digest_file),
+        docker_config=str(prep.docker_config),
+        push_tags=prep.push_tags,
+    )
     for step in plan.steps:
         status = runner.run(step)
         if status != 0:
@@ -104,19 +117,28 @@ def _push(step: Step, runner: Runner, retries: int) -> None:
         if attempt == retries or not transient:
             # The CLI's last line says why (refused, unauthorized); last_lines are already redacted.
             why = next((line.strip() for line in reversed(runner.last_lines) if line.strip()), "")
-            raise BuildError(f"docker push {step.argv[-1]} failed with exit status {status}"
-                             + (f": {why}" if why else ""), status)
+            raise BuildError(
+                f"docker push {step.argv[-1]} failed with exit status {status}" + (f": {why}" if why else ""),
+                status,
+            )
         wait = min(8.0, 0.5 * 2**attempt)
         log.info("push.retry", image=step.argv[-1], attempt=attempt + 1, wait=wait)
         time.sleep(wait)
 
 
-def _run_steps(steps: list[Step], runner: Runner, retries: int) -> None:
+def _run_steps(
+    steps: list[Step], runner: Runner, retries: int, after_first_push: Callable[[], None] | None = None
+) -> None:
+    """Run the steps in order; ``after_first_push`` runs once, right after the first push succeeded."""
+    pushed = False
     for step in steps:
         if step.kind == "daemon":
             continue
         if step.name == "push":
             _push(step, runner, retries)
+            if not pushed and after_first_push is not None:
+                after_first_push()
+            pushed = True
             continue
         status = runner.run(step)
         if status != 0 and step.allow_failure:
@@ -135,12 +157,28 @@ def run_docker(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
         key.chmod(0o400)
     with _engine(r, prep, runner) as docker_host:
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
-        plan = docker_plan(s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags)
-        steps = [Step(st.name, st.argv, {**st.env, "DOCKER_HOST": docker_host}, st.stdin, st.kind, st.allow_failure)
-                 for st in plan.steps]
+        plan = docker_plan(
+            s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags
+        )
+        steps = [
+            Step(
+                st.name, st.argv, {**st.env, "DOCKER_HOST": docker_host}, st.stdin, st.kind, st.allow_failure
+            )
+            for st in plan.steps
+        ]
         retries = DEFAULT_PUSH_RETRIES if s.push_retry is None else s.push_retry
-        _run_steps(steps, runner, retries)
-    if s.no_push or not prep.push_tags or not prep.target.registry:
-        return None
-    auth = prep.auths.get(prep.target.registry)
-    return manifest_digest(prep.target.registry, prep.target.repository, prep.push_tags[0], auth)
+        pushed: list[str] = []
+
+        def read_back() -> None:
+            # The first push gives the digest; existing immutable tags are verified before any other push.
+            pushed.append(_pushed_digest(prep))
+            verify_existing(prep, pushed[0])
+
+        _run_steps(steps, runner, retries, after_first_push=read_back)
+    return pushed[0] if pushed else None
+
+
+def _pushed_digest(prep: Prepared) -> str:
+    """The digest of the first pushed tag, as the main registry serves it."""
+    registry = prep.target.registry or ""
+    return manifest_digest(registry, prep.target.repository, prep.push_tags[0], prep.auths.get(registry))

@@ -15,7 +15,14 @@ from plugin.dockerconfig import write_docker_config
 from plugin.ecr import Ecr, RepositoryState, TagDecision, decide
 from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
-from plugin.outputs import BuildResult, ecr_console_url, output_values, write_artifact, write_card, write_drone_output
+from plugin.outputs import (
+    BuildResult,
+    ecr_console_url,
+    output_values,
+    write_artifact,
+    write_card,
+    write_drone_output,
+)
 from plugin.planning import Resolved, cache_spec, repository_spec
 from plugin.settings import Settings
 from plugin.target import Target
@@ -52,8 +59,14 @@ class Prepared:
             "tags": list(self.target.tags),
             "registries": list(self.target.registries),
             "existing_tags": dict(decision.existing) if decision else {},
-            "decision": {"action": decision.action, "push_tags": decision.push_tags,
-                         "verify_tags": decision.verify_tags, "reason": decision.reason} if decision else None,
+            "decision": {
+                "action": decision.action,
+                "push_tags": decision.push_tags,
+                "verify_tags": decision.verify_tags,
+                "reason": decision.reason,
+            }
+            if decision
+            else None,
             "repositories": self.repositories,
             "docker_config": str(self.docker_config / "config.json"),
         }
@@ -113,8 +126,9 @@ def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
     if found is None:
         return None
     mutability = str(found.get("imageTagMutability") or "MUTABLE")
-    return RepositoryState(r.target.repository, found.get("repositoryUri"), True, False,
-                           mutability.startswith("IMMUTABLE"), [])
+    return RepositoryState(
+        r.target.repository, found.get("repositoryUri"), True, False, mutability.startswith("IMMUTABLE"), []
+    )
 
 
 def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None, always: bool) -> TagDecision | None:
@@ -128,7 +142,9 @@ def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None, always: 
         return TagDecision("skip", [], {}, existing, f"tags exist ({', '.join(existing)}); mode any")
     decision = decide(tags, existing, immutable)
     if decision.action == "skip" and not r.settings.skip_push_if_tag_exists:
-        log.warning("ecr.immutable_all_exist", hint="every tag exists in an immutable repository; nothing to push")
+        log.warning(
+            "ecr.immutable_all_exist", hint="every tag exists in an immutable repository; nothing to push"
+        )
     return decision
 
 
@@ -143,8 +159,10 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     auths = _base_auth(s)
     target, decision, repos = r.target, None, []
     if not s.no_push:
-        session = make_session(aws_auth(s, r.ctx), RetryPolicy(attempts=s.aws_max_attempts,
-                                                                max_seconds=float(s.aws_retry_seconds)))
+        session = make_session(
+            aws_auth(s, r.ctx),
+            RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds)),
+        )
         hosts: list[str | None] = list(target.registries) or [None]
         for index, host in enumerate(hosts):
             ecr = Ecr(session, host or "", s.account, s.region)
@@ -155,17 +173,25 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
                 target = target.with_registry(registry)
                 r.target = target
             state = _repository_state(ecr, r)
-            repos.append({"registry": registry, "repository": target.repository,
-                          "exists": bool(state and state.exists), "created": bool(state and state.created),
-                          "immutable": bool(state and state.immutable), "actions": state.actions if state else []})
+            repos.append(
+                {
+                    "registry": registry,
+                    "repository": target.repository,
+                    "exists": bool(state and state.exists),
+                    "created": bool(state and state.created),
+                    "immutable": bool(state and state.immutable),
+                    "actions": state.actions if state else [],
+                }
+            )
             if index == 0:
                 cache = cache_spec(s, target.repository)
                 if cache and cache.asks_anything:
                     ecr.ensure_repository(cache)
                 decision = _tag_decision(ecr, r, state, check_tags)
     config_dir = run_dir / "docker-config"
-    write_docker_config(config_dir, auths, s.config.get_secret_value() if s.config else None,
-                        _existing_config(r.loaded.env))
+    write_docker_config(
+        config_dir, auths, s.config.get_secret_value() if s.config else None, _existing_config(r.loaded.env)
+    )
     return Prepared(target, run_dir, config_dir, auths, decision, repos)
 
 
@@ -177,7 +203,9 @@ def write_outputs(r: Resolved, result: BuildResult) -> None:
     if s.artifact_file:
         write_artifact(s.artifact_file, result, s.registry_type)
     if ctx.card_path:
-        write_card(ctx.card_path, result, ecr_console_url(result.registry, result.repository, s.account, s.region))
+        write_card(
+            ctx.card_path, result, ecr_console_url(result.registry, result.repository, s.account, s.region)
+        )
     log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
 
 

@@ -55,7 +55,7 @@ def daemon_options(settings: Settings, target: Target, run_dir: str | None = Non
         insecure_registries=target.registries if settings.insecure else (),
         debug=settings.debug,
         extra_args=tuple(settings.daemon_args),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -95,6 +95,50 @@ def _push_only_source(settings: Settings, target: Target) -> str:
     return settings.source_image or f"{target.repository}:{target.tags[0]}"
 
 
+def _build_steps(
+    settings: Settings,
+    ctx: CIContext,
+    target: Target,
+    env: Mapping[str, str],
+    *,
+    run: DockerRun,
+    step_env: dict[str, str],
+    now: datetime | None,
+) -> tuple[list[Step], str]:
+    """The steps that produce the local image, and its name: cache pulls + build, or push-only's source."""
+    if settings.push_only:
+        load = [Step("load", (DOCKER, "load", f"--input={settings.source_tar_path}"), env=step_env)]
+        return (load if settings.source_tar_path else []), _push_only_source(settings, target)
+    steps = [
+        Step("cache-from", (DOCKER, "pull", ref), env=step_env, allow_failure=True)
+        for ref in settings.cache_from
+    ]
+    build_env = {**step_env, "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0"}
+    steps.append(Step("build", tuple(build_argv(settings, ctx, env, run, now)), env=build_env))
+    return steps, run.local_image()
+
+
+def _publish_steps(
+    settings: Settings, source: str, destinations: list[str], step_env: dict[str, str]
+) -> list[Step]:
+    """Tag every destination, save the tarball when asked, push unless told not to, then purge."""
+    steps = [Step("tag", (DOCKER, "tag", source, ref), env=step_env) for ref in destinations]
+    if settings.tar_path and destinations:
+        steps.append(
+            Step("save", (DOCKER, "save", f"--output={settings.tar_path}", *destinations), env=step_env)
+        )
+    if not settings.no_push:
+        steps += [Step("push", (DOCKER, "push", ref), env=step_env) for ref in destinations]
+    if settings.purge and not settings.push_only:
+        rmi = (DOCKER, "rmi", "--force", source, *destinations)
+        steps.append(Step("purge", rmi, env=step_env, allow_failure=True))
+        if not settings.daemon_off:
+            steps.append(
+                Step("purge", (DOCKER, "system", "prune", "--force"), env=step_env, allow_failure=True)
+            )
+    return steps
+
+
 def docker_plan(
     settings: Settings,
     ctx: CIContext,
@@ -110,31 +154,10 @@ def docker_plan(
     run = run or DockerRun()
     daemon = daemon or daemon_options(settings, target, "/tmp/build-push-ecr/dockerd")  # noqa: S108
     step_env = {"DOCKER_CONFIG": run.docker_config}
-    if not settings.daemon_off:
-        step_env["DOCKER_HOST"] = daemon.docker_host
     plan = Plan("docker")
     if not settings.daemon_off:
+        step_env["DOCKER_HOST"] = daemon.docker_host
         plan.add(daemon_step(daemon))
-    source = run.local_image()
-    if settings.push_only:
-        if settings.source_tar_path:
-            plan.add(Step("load", (DOCKER, "load", f"--input={settings.source_tar_path}"), env=step_env))
-        source = _push_only_source(settings, target)
-    else:
-        for ref in settings.cache_from:
-            plan.add(Step("cache-from", (DOCKER, "pull", ref), env=step_env, allow_failure=True))
-        build_env = {**step_env, "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0"}
-        plan.add(Step("build", tuple(build_argv(settings, ctx, env, run, now)), env=build_env))
-    destinations = target.destinations(push_tags)
-    for ref in destinations:
-        plan.add(Step("tag", (DOCKER, "tag", source, ref), env=step_env))
-    if settings.tar_path and destinations:
-        plan.add(Step("save", (DOCKER, "save", f"--output={settings.tar_path}", *destinations), env=step_env))
-    if not settings.no_push:
-        for ref in destinations:
-            plan.add(Step("push", (DOCKER, "push", ref), env=step_env))
-    if settings.purge and not settings.push_only:
-        plan.add(Step("purge", (DOCKER, "rmi", "--force", source, *destinations), env=step_env, allow_failure=True))
-        if not settings.daemon_off:
-            plan.add(Step("purge", (DOCKER, "system", "prune", "--force"), env=step_env, allow_failure=True))
+    steps, source = _build_steps(settings, ctx, target, env, run=run, step_env=step_env, now=now)
+    plan.steps += steps + _publish_steps(settings, source, target.destinations(push_tags), step_env)
     return plan

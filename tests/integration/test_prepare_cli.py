@@ -28,7 +28,12 @@ def _private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def prepare(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "PLUGIN_ACCESS_KEY": "AKIAPREPARE", "PLUGIN_SECRET_KEY": SECRET, **env}
     return subprocess.run(
-        [sys.executable, "-m", "plugin", "prepare"], env=full, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "plugin", "prepare"],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -40,8 +45,14 @@ class TestPrepareCommand:
         ecr = ecr_client()
         ecr.create_repository(repositoryName="team/app")
         digest = put_image(ecr, "team/app", "1.0", "seed-a")
-        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_REPO": "team/app", "PLUGIN_TAGS": "1.0,2.0",
-                        "PLUGIN_SCAN_ON_PUSH": "true"})
+        done = prepare(
+            {
+                "PLUGIN_REGISTRY": MAIN,
+                "PLUGIN_REPO": "team/app",
+                "PLUGIN_TAGS": "1.0,2.0",
+                "PLUGIN_SCAN_ON_PUSH": "true",
+            }
+        )
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
         assert out["registry"] == MAIN
@@ -59,8 +70,14 @@ class TestPrepareCommand:
 
     def test_prepare_ensures_every_registry(self, aws_env: AwsEnv) -> None:
         """Extra registries (another region) get the repository and a credential each."""
-        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_EXTRA_REGISTRIES": WEST, "PLUGIN_REPO": "team/app",
-                        "PLUGIN_CREATE_REPOSITORY": "true"})
+        done = prepare(
+            {
+                "PLUGIN_REGISTRY": MAIN,
+                "PLUGIN_EXTRA_REGISTRIES": WEST,
+                "PLUGIN_REPO": "team/app",
+                "PLUGIN_CREATE_REPOSITORY": "true",
+            }
+        )
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
         assert out["registries"] == [MAIN, WEST]
@@ -89,17 +106,30 @@ class TestPrepareCommand:
     @pytest.mark.parametrize("policy", ['{"rules": [', "/no/such/policy.json"])
     def test_bad_policy_is_a_config_error(self, aws_env: AwsEnv, policy: str) -> None:
         """A lifecycle policy that is not valid JSON (or not there) is exit 2 naming the variable."""
-        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_REPO": "team/app", "PLUGIN_CREATE_REPOSITORY": "true",
-                        "PLUGIN_LIFECYCLE_POLICY": policy})
+        done = prepare(
+            {
+                "PLUGIN_REGISTRY": MAIN,
+                "PLUGIN_REPO": "team/app",
+                "PLUGIN_CREATE_REPOSITORY": "true",
+                "PLUGIN_LIFECYCLE_POLICY": policy,
+            }
+        )
         assert done.returncode == 2
         assert "PLUGIN_LIFECYCLE_POLICY" in done.stderr
         assert "Traceback" not in done.stderr
 
     def test_kaniko_cache_repository_is_created_like_the_main_one(self, aws_env: AwsEnv) -> None:
         """With caching on, the cache repository (<repo>-cache by default) is created with the main one."""
-        done = prepare({"PLUGIN_REGISTRY": MAIN, "PLUGIN_REPO": "team/app", "PLUGIN_BUILDER": "kaniko",
-                        "PLUGIN_ENABLE_CACHE": "true", "PLUGIN_CREATE_REPOSITORY": "true",
-                        "PLUGIN_ENCRYPTION": "AES256"})
+        done = prepare(
+            {
+                "PLUGIN_REGISTRY": MAIN,
+                "PLUGIN_REPO": "team/app",
+                "PLUGIN_BUILDER": "kaniko",
+                "PLUGIN_ENABLE_CACHE": "true",
+                "PLUGIN_CREATE_REPOSITORY": "true",
+                "PLUGIN_ENCRYPTION": "AES256",
+            }
+        )
         assert done.returncode == 0, done.stderr
         repos = {r["repositoryName"]: r for r in ecr_client().describe_repositories()["repositories"]}
         assert set(repos) == {"team/app", "team/app-cache"}

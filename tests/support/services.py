@@ -7,7 +7,6 @@ missing binary is a failure: CI must install what the tests need (``scripts/inst
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import re

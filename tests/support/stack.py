@@ -51,9 +51,14 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
             proc.wait()
 
 
-def wait_for(check: Callable[[], bool], what: str, proc: subprocess.Popen[bytes] | None, log: Path | None,
-             timeout: float = START_TIMEOUT) -> None:
-    """Poll ``check()`` every 50 ms until true; raise ServiceError with the log tail if it exits or times out."""
+def wait_for(
+    check: Callable[[], bool],
+    what: str,
+    proc: subprocess.Popen[bytes] | None,
+    log: Path | None,
+    timeout: float = START_TIMEOUT,
+) -> None:
+    """Poll ``check()`` every 50 ms until true; ServiceError with the log tail if it exits or times out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -69,7 +74,7 @@ def wait_for(check: Callable[[], bool], what: str, proc: subprocess.Popen[bytes]
 
 def _status(url: str) -> int | None:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback http
+        with urllib.request.urlopen(url, timeout=1) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -111,7 +116,9 @@ class RegistryProcess:
 
 
 @contextlib.contextmanager
-def running_registry(root: Path, username: str = ECR_USER, password: str = ECR_PASSWORD) -> Iterator[RegistryProcess]:
+def running_registry(
+    root: Path, username: str = ECR_USER, password: str = ECR_PASSWORD
+) -> Iterator[RegistryProcess]:
     """Debian's docker-registry on a free loopback port, with one bcrypt htpasswd user."""
     root.mkdir(parents=True, exist_ok=True)
     htpasswd = root / "htpasswd"
@@ -122,8 +129,12 @@ def running_registry(root: Path, username: str = ECR_USER, password: str = ECR_P
     config.write_text(_registry_config(root, port, htpasswd))
     log = root / "registry.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen([REGISTRY_BINARY, "serve", str(config)], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [REGISTRY_BINARY, "serve", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     found = RegistryProcess(f"127.0.0.1:{port}", username, password)
     try:
         wait_for(lambda: _status(f"{found.url}/v2/") == 401, "docker-registry", proc, log)
