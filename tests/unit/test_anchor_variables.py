@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from plugin.docs import type_name
 from plugin.settings import Settings, known_variables, load_settings
+from tests.support.reference import reference_file
 
-ANCHOR_ENV = Path("/work/shared/reference/anchor-env.md")
+ANCHOR_ENV = reference_file("anchor-env.md")
 
 # Names in section A's tables that are CI context or process environment, not settings: the model does
 # not read them (plugin.context and the AWS SDK do), so they are left out of this table on purpose.

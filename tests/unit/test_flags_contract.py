@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -12,8 +11,9 @@ from pydantic.fields import FieldInfo
 
 from plugin.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
 from plugin.settings import Settings, is_secret, load_settings
+from tests.support.reference import reference_file
 
-BUILDER_FLAGS = Path("/work/shared/reference/builder-flags.md")
+BUILDER_FLAGS = reference_file("builder-flags.md")
 FIELDS = Settings.model_fields
 FLAGGED = {name: field_flags(info) for name, info in FIELDS.items() if field_flags(info)}
 

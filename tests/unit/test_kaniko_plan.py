@@ -13,8 +13,9 @@ from plugin.flags import KANIKO, field_flags
 from plugin.log import REDACTOR
 from plugin.planning import plan_document, resolve
 from plugin.settings import Settings, load_settings
+from tests.support.reference import reference_file
 
-BUILDER_FLAGS = Path("/work/shared/reference/builder-flags.md")
+BUILDER_FLAGS = reference_file("builder-flags.md")
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {"PLUGIN_BUILDER": "kaniko", "PLUGIN_REGISTRY": REGISTRY, "PLUGIN_REPO": "team/app"}
 
