@@ -11,7 +11,7 @@ import ipaddress
 import urllib.error
 import urllib.request
 
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from plugin.errors import RunError
 
@@ -44,7 +44,7 @@ def _transient(exc: BaseException) -> bool:
 @retry(
     retry=retry_if_exception(_transient),
     stop=stop_after_attempt(4),
-    wait=wait_exponential_jitter(initial=0.2, max=3),
+    wait=wait_random_exponential(multiplier=0.2, max=3),
     reraise=True,
 )
 def _head(url: str, auth: tuple[str, str] | None) -> str | None:

@@ -1,0 +1,155 @@
+"""The kaniko path of a run, with a stand-in executor that enforces kaniko's flag contract.
+
+kaniko cannot be installed here, so a tiny executor script takes its place: it refuses any flag that
+kaniko does not have (as kaniko does: "Error: unknown flag"), checks the Docker config it is handed,
+and writes a digest file. Everything around it is real: moto over HTTP, the ECR work, the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from plugin import build as build_module
+from plugin.__main__ import main
+from plugin.builders import kaniko as kaniko_module
+from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
+from tests.support.reference import reference_file
+
+REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+DIGEST = "sha256:" + "ab" * 32
+FAKE_EXECUTOR = """#!{python}
+import json, os, re, sys
+allowed = set({flags!r})
+args = sys.argv[1:]
+for arg in args:
+    name = arg.split("=", 1)[0]
+    if name not in allowed:
+        print(f"Error: unknown flag: {{name}}", file=sys.stderr)
+        sys.exit(1)
+config = json.load(open(os.path.join(os.environ["DOCKER_CONFIG"], "config.json")))
+with open({calls!r}, "a") as log:
+    log.write(json.dumps({{"argv": args, "auths": sorted(config["auths"])}}) + "\\n")
+digest_file = next(a.split("=", 1)[1] for a in args if a.startswith("--digest-file="))
+open(digest_file, "w").write({digest!r})
+print("INFO pushed", flush=True)
+"""
+
+
+def kaniko_flags() -> list[str]:
+    text = reference_file("builder-flags.md").read_text()
+    table = text.split("## kaniko executor", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| (--[a-zA-Z-]+) \|", table, re.MULTILINE)
+
+
+@pytest.fixture
+def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in /kaniko/executor; returns the file where it records each call."""
+    calls = tmp_path / "calls.jsonl"
+    script = tmp_path / "executor"
+    script.write_text(
+        FAKE_EXECUTOR.format(python=sys.executable, flags=kaniko_flags(), calls=str(calls), digest=DIGEST)
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(kaniko_module, "EXECUTOR", str(script))
+    monkeypatch.setattr(build_module, "EXECUTOR", str(script))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.chdir(tmp_path)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def restore_process_state() -> Iterator[None]:
+    """main() installs signal handlers and configures logging; put both back afterwards."""
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+    structlog.reset_defaults()
+
+
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> int:
+    base = {
+        "PLUGIN_BUILDER": "kaniko",
+        "PLUGIN_REGISTRY": REGISTRY,
+        "PLUGIN_REPO": "team/app",
+        "PLUGIN_TAGS": "1.0,latest",
+        "PLUGIN_CREATE_REPOSITORY": "true",
+        "DRONE_OUTPUT": str(tmp_path / "drone.env"),
+        "PLUGIN_ARTIFACT_FILE": str(tmp_path / "artifact.json"),
+    }
+    for name, value in {**base, **env}.items():
+        monkeypatch.setenv(name, value)
+    return main(["run"])
+
+
+class TestKanikoRun:
+    """kaniko runs once, with only real kaniko flags and the ECR credentials in its Docker config."""
+
+    def test_build_push_and_outputs(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every flag of a full plan is accepted; the digest file becomes the outputs."""
+        status = run(
+            monkeypatch,
+            tmp_path,
+            PLUGIN_ENABLE_CACHE="true",
+            PLUGIN_CACHE_TTL="6",
+            PLUGIN_SNAPSHOT_MODE="redo",
+            PLUGIN_SKIP_TLS_VERIFY_REGISTRY="true",
+            PLUGIN_IGNORE_VAR_RUN="false",
+            PLUGIN_CUSTOM_LABELS="a=b",
+            PLUGIN_BUILD_ARGS="X=1",
+        )
+        assert status == 0
+        calls = [json.loads(line) for line in executor.read_text().splitlines()]
+        assert len(calls) == 1
+        assert calls[0]["auths"] == [REGISTRY]
+        assert f"--destination={REGISTRY}/team/app:1.0" in calls[0]["argv"]
+        assert f"--cache-repo={REGISTRY}/team/app-cache" in calls[0]["argv"]
+        assert "digest=" + DIGEST in (tmp_path / "drone.env").read_text().replace('"', "")
+        artifact = json.loads((tmp_path / "artifact.json").read_text())
+        assert {i["image"] for i in artifact["data"]["images"]} == {
+            f"{REGISTRY}/team/app:1.0",
+            f"{REGISTRY}/team/app:latest",
+        }
+        assert {i["digest"] for i in artifact["data"]["images"]} == {DIGEST}
+        repos = {r["repositoryName"] for r in ecr_client().describe_repositories()["repositories"]}
+        assert repos == {"team/app", "team/app-cache"}
+
+    def test_immutable_tags_that_exist_skip_kaniko(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every tag already on one image in an immutable repository: kaniko never starts; outputs still."""
+        ecr = ecr_client()
+        ecr.create_repository(repositoryName="team/app", imageTagMutability="IMMUTABLE")
+        digest = put_image(ecr, "team/app", "1.0", "same")
+        ecr.put_image(
+            repositoryName="team/app",
+            imageManifest=ecr.batch_get_image(repositoryName="team/app", imageIds=[{"imageTag": "1.0"}])[
+                "images"
+            ][0]["imageManifest"],
+            imageTag="latest",
+            imageDigest=digest,
+        )
+        assert run(monkeypatch, tmp_path, PLUGIN_SKIP_PUSH_IF_TAG_EXISTS="true") == 0
+        assert not executor.exists()
+        assert f'digest="{digest}"' in (tmp_path / "drone.env").read_text()
+        assert 'skipped="true"' in (tmp_path / "drone.env").read_text()
+
+    def test_kaniko_failure_is_the_exit_status(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A kaniko failure (here: a flag it refuses) is the plugin's exit status; no outputs are written."""
+        monkeypatch.setattr(kaniko_module, "flag_argv", lambda *_a, **_k: ["--no-such-kaniko-flag"])
+        assert run(monkeypatch, tmp_path) == 1
+        assert not (tmp_path / "drone.env").exists()
+        assert not (tmp_path / "artifact.json").exists()
