@@ -450,3 +450,60 @@ class TestOtherModes:
         assert values["IMAGE_TAR_PATH"] == str(tar_path)
         assert values["OTHER"] == "keep"
         assert "digest" not in values
+
+
+class TestEngineAtDockerHost:
+    """PLUGIN_DAEMON_OFF uses the engine at DOCKER_HOST (as on Harness VMs); push-only pushes what it has."""
+
+    def test_push_only_pushes_an_image_already_in_the_engine(
+        self, moto_server, registry, dockerd_engine, workspace, tmp_path
+    ):
+        """No dockerd of its own, no build: the local image is tagged and pushed, and the digest read back."""
+        context = make_context(tmp_path, "FROM scratch\nCOPY busybox /bin/busybox\n")
+        docker_env = {"PATH": "/usr/sbin:/usr/bin", "DOCKER_HOST": dockerd_engine, "DOCKER_BUILDKIT": "1"}
+        built = subprocess.run(
+            ["docker", "build", "--network=host", "--tag=prebuilt/app:ci", str(context)],
+            env=docker_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert built.returncode == 0, built.stderr
+        env = app_env(
+            moto_server,
+            registry.host,
+            workspace,
+            context,
+            "e2e/push-only",
+            PLUGIN_DAEMON_OFF="true",
+            DOCKER_HOST=dockerd_engine,
+            PLUGIN_PUSH_ONLY="true",
+            PLUGIN_SOURCE_IMAGE="prebuilt/app:ci",
+        )
+        result = run_plugin(env)
+        assert result.returncode == 0, result.output
+        assert "+ dockerd" not in result.output
+        assert "+ docker build" not in result.output
+        assert not workspace.storage.exists()
+        assert registry.tags("e2e/push-only") == sorted(TAGS)
+        assert workspace.drone_values()["digest"] == registry.digest("e2e/push-only", "latest")
+
+    def test_daemon_off_without_an_engine_fails_clearly(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """PLUGIN_DAEMON_OFF with nothing answering at DOCKER_HOST: exit 1 naming it, no outputs."""
+        missing = f"unix://{workspace.base}/nothing.sock"
+        env = app_env(
+            moto_server,
+            registry.host,
+            workspace,
+            example_context,
+            "e2e/off",
+            PLUGIN_DAEMON_OFF="true",
+            DOCKER_HOST=missing,
+        )
+        result = run_plugin(env)
+        assert result.returncode == 1
+        assert f"no Docker engine answers at {missing}" in result.stderr
+        workspace.assert_no_outputs()
