@@ -35,8 +35,8 @@ from tests.support.plugin_run import (
     processes_with_argv,
     run_plugin,
 )
-from tests.support.services import Registry, free_port, require, short_tempdir, unmount_below
-from tests.support.stack import running_registry
+from tests.support.services import Registry, require, short_tempdir, unmount_below
+from tests.support.stack import free_port, running_registry
 
 pytestmark = pytest.mark.integration
 

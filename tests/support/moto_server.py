@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
+
+from tests.support.stack import running_moto
 
 START_TIMEOUT = 15.0
 ACCOUNT = "123456789012"  # moto's default account for any unknown access key
@@ -35,34 +34,11 @@ class MotoServer:
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
 
-def _wait_until_up(url: str, deadline: float) -> None:
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{url}/moto-api/data.json", timeout=2).raise_for_status()
-            return
-        except requests.RequestException as exc:
-            last = exc
-            time.sleep(0.05)
-    raise RuntimeError(f"moto server at {url} did not answer within {START_TIMEOUT}s: {last}")
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """Start moto on 127.0.0.1 with a free port, wait for it with a bound, and always stop it."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    starter = threading.Thread(target=server.start, daemon=True)  # start() itself waits without a bound
-    starter.start()
-    starter.join(START_TIMEOUT)
-    if starter.is_alive():
-        raise RuntimeError(f"moto server did not start within {START_TIMEOUT}s")
-    try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        _wait_until_up(url, time.monotonic() + START_TIMEOUT)
+    with running_moto() as url:
         yield MotoServer(url)
-    finally:
-        server.stop()
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,18 @@ import ctypes
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.stack import ServiceError, running_registry
+from tests.support.stack import ServiceError, running_registry, stop_process
+from tests.support.stack import wait_for as stack_wait_for
 
 DOCKERD = "dockerd"
 REGISTRY = "/usr/bin/docker-registry"
@@ -50,34 +49,17 @@ def require(*programs: str, root: bool = False) -> None:
     pytest.skip(why)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+stop = stop_process  # the shorter name the fixtures and the e2e tests use
 
 
-def wait_for(check: object, timeout: float, what: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll ``check()`` every 50 ms until true; fail with the service log if it exits or times out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    text = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-    stop(proc)
-    pytest.fail(f"{what} did not start (status {proc.poll()}):\n{text}", pytrace=False)
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def wait_for(
+    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes], log: Path
+) -> None:
+    """stack.wait_for as a test failure (with the service log) rather than an exception."""
+    try:
+        stack_wait_for(check, what, proc, log, timeout)
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def unmount_below(root: str) -> None:
@@ -135,7 +117,7 @@ def dockerd_engine() -> Iterator[str]:
         wait_for(lambda: unix_ping(str(sock)), START_TIMEOUT, "dockerd", proc, log)
         yield f"unix://{sock}"
     finally:
-        stop(proc)
+        stop_process(proc)
         unmount_below(str(base))
         shutil.rmtree(base, ignore_errors=True)
 

@@ -1,0 +1,360 @@
+"""The plugin image, run as a CI runner runs it: ``docker run`` with environment variables only.
+
+The image is built (or reused from the layer cache) by scripts/build-image.sh on an engine this
+module starts on the script's cached data root (.work/image/docker). The main test is a real
+docker-builder run inside the container: the plugin starts its own dockerd (docker-in-docker),
+gets an ECR token from moto on the host's loopback, builds examples/app and pushes it to a real
+registry on the host's loopback. Real runners start the image with --privileged; these VMs refuse
+--privileged, so the test grants the equivalent capabilities one by one (DIND_FLAGS).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import Registry, require
+from tests.support.stack import ACCOUNT, ServiceError, running_moto, stop_process, wait_for
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / ".work" / "image"
+DOCKER = "/usr/bin/docker"  # Debian's 20.10 CLI (the /usr/local 28.x CLI has no buildx)
+IMAGE = "build-push-ecr:dev"
+BUILD_TIMEOUT = 1200  # a cold build (debootstrap, apt, wheels) takes 2-3 minutes on 2 cores
+RUN_TIMEOUT = 300
+LOCK_TIMEOUT = 900
+ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+# What --privileged gives dockerd-in-docker, granted one by one (--privileged fails on these VMs).
+DIND_FLAGS = (
+    "--network", "host",
+    "--cap-add", "ALL",
+    "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined",
+    "--security-opt", "apparmor=unconfined",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup",
+    "-v", "/var/lib/docker",  # an anonymous volume: overlay2 cannot nest on the container's overlay
+)  # fmt: skip
+
+
+START_TIMEOUT = 30.0
+_MNT_DETACH = 2
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def _unix_ping(path: str) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(path)
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            return sock.recv(64).split(b"\r\n", 1)[0].split(b" ")[1:2] == [b"200"]
+    except OSError:
+        return False
+
+
+def _unmount_below(root: str) -> None:
+    """Lazily unmount what dockerd left below ``root`` (``<exec-root>/netns/default``)."""
+    prefix = os.path.realpath(root)
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        points = [_OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1]) for line in f]
+    libc = ctypes.CDLL(None, use_errno=True)
+    for point in sorted((p for p in points if p.startswith(prefix + "/")), key=len, reverse=True):
+        libc.umount2(point.encode(), _MNT_DETACH)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The test engine: its DOCKER_HOST, and the environment for docker CLI calls."""
+
+    host: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PLUGIN_"))}
+        return {**keep, "DOCKER_HOST": self.host}
+
+    def docker(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [DOCKER, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def run(
+        self, *flags: str, command: str, env: dict[str, str], image: str = IMAGE, timeout: float = RUN_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker run --rm FLAGS -e NAME=VALUE... IMAGE COMMAND``: what a runner does."""
+        env_flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+        return self.docker("run", "--rm", *flags, *env_flags, image, command, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """A dockerd on the build script's cached data root, holding the script's lock while it runs."""
+    require("dockerd", "debootstrap", DOCKER, root=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    with (WORK / "docker.lock").open("w") as lock:
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{WORK / 'docker.lock'} is held by another build", pytrace=False)
+                time.sleep(1)
+        base = Path(tempfile.mkdtemp(prefix="e2e-dockerd-", dir="/tmp"))  # short: socket path limit
+        sock = base / "docker.sock"
+        log = base / "dockerd.log"
+        argv = [
+            "dockerd", "--iptables=false", "--ip-masq=false", "--bridge=none",
+            "--data-root", str(WORK / "docker"),
+            "--exec-root", str(base / "exec"),
+            "--pidfile", str(base / "docker.pid"),
+            "--host", f"unix://{sock}",
+        ]  # fmt: skip
+        with log.open("ab") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            try:
+                wait_for(lambda: _unix_ping(str(sock)), "dockerd", proc, log, START_TIMEOUT)
+            except ServiceError as exc:
+                pytest.fail(str(exc), pytrace=False)
+            yield Engine(f"unix://{sock}")
+        finally:
+            stop_process(proc)
+            _unmount_below(str(base))
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _build(engine: Engine, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "build-image.sh"), *args],
+            env=engine.env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"scripts/build-image.sh {' '.join(args)} took more than {BUILD_TIMEOUT}s", pytrace=False)
+    if done.returncode != 0:
+        tail = done.stderr[-4000:]
+        pytest.fail(f"scripts/build-image.sh failed ({done.returncode}):\n{tail}", pytrace=False)
+    return done.stdout.split()[0]
+
+
+@pytest.fixture(scope="session")
+def image(engine: Engine) -> str:
+    """build-push-ecr:dev, built by the script (a warm rebuild is a few seconds of cache hits)."""
+    return _build(engine)
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of examples/app with its static busybox: the runner's workspace (/drone/src)."""
+    require("busybox")
+    src = tmp_path_factory.mktemp("workspace")
+    shutil.copy(ROOT / "examples" / "app" / "Dockerfile", src)
+    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(src)], check=True)
+    return src
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    try:
+        with running_moto() as url:
+            yield url
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+ISSUE_EXAMPLE = {
+    "PLUGIN_REGISTRY": ECR_HOST,
+    "PLUGIN_REPO": "team/app",
+    "PLUGIN_TAGS": "1.0,latest",
+    "PLUGIN_BUILDER": "docker",
+}
+
+
+class TestImageBasics:
+    def test_help(self, engine: Engine, image: str):
+        done = engine.docker("run", "--rm", image, "--help")
+        assert done.returncode == 0, done.stderr
+        assert "usage: build-push-ecr" in done.stdout
+        assert "PLUGIN_REPO" in done.stdout
+
+    def test_plan_for_the_issue_example(self, engine: Engine, image: str):
+        done = engine.run("--network", "host", command="plan", env=ISSUE_EXAMPLE)
+        assert done.returncode == 0, done.stderr
+        plan = json.loads(done.stdout)
+        assert plan["builder"] == "docker"
+        assert plan["destinations"] == [f"{ECR_HOST}/team/app:1.0", f"{ECR_HOST}/team/app:latest"]
+        assert plan["steps"][0]["name"] == "dockerd"
+
+    def test_bad_input_exits_2_naming_every_bad_variable(self, engine: Engine, image: str):
+        env = {**ISSUE_EXAMPLE, "PLUGIN_PUSH_ONLY": "maybe", "PLUGIN_BUILDER": "podman"}
+        done = engine.run("--network", "host", command="plan", env=env)
+        assert done.returncode == 2, done.stdout + done.stderr
+        output = done.stdout + done.stderr
+        assert "PLUGIN_PUSH_ONLY" in output
+        assert "PLUGIN_BUILDER" in output
+        assert "Traceback" not in output
+
+    def test_runs_as_pid_1_without_a_shell_in_between(self, engine: Engine, image: str):
+        done = engine.docker("inspect", "--format", "{{json .Config.Entrypoint}}", image)
+        assert json.loads(done.stdout) == ["/usr/local/bin/entrypoint.sh"]
+        done = engine.docker("run", "--rm", "--entrypoint", "cat", image, "/usr/local/bin/entrypoint.sh")
+        assert "exec /opt/plugin/bin/python -m plugin" in done.stdout
+
+    def test_tools_inside(self, engine: Engine, image: str):
+        script = "dockerd --version && docker --version && docker buildx version && python3 --version"
+        done = engine.docker("run", "--rm", "--entrypoint", "sh", image, "-c", script)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith("Docker version 2")
+        assert "github.com/docker/buildx" in lines[2]
+        assert lines[3].startswith("Python 3.13")
+
+
+class TestDockerBuilderInsideTheImage:
+    """The important one: a real build and push by the plugin inside its own image."""
+
+    def test_builds_and_pushes_to_the_registry(  # noqa: PLR0917 - fixtures
+        self, engine: Engine, image: str, workspace: Path, moto_url: str, registry: Registry,
+        tmp_path: Path,
+    ):  # fmt: skip
+        out = tmp_path / "out"
+        out.mkdir()
+        env = {
+            "PLUGIN_BUILDER": "docker",
+            "PLUGIN_REGISTRY": registry.host,
+            "PLUGIN_ACCOUNT": ACCOUNT,
+            "PLUGIN_REGION": "us-east-1",
+            "PLUGIN_REPO": "e2e/app",
+            "PLUGIN_TAGS": "1.0.0,latest",
+            "PLUGIN_CREATE_REPOSITORY": "true",
+            "PLUGIN_BUILD_ARGS": "GREETING=hello-from-the-image",
+            "PLUGIN_SECRETS_FROM_ENV": "token=BUILD_TOKEN",
+            "BUILD_TOKEN": "e2e-secret-value-never-printed",
+            "PLUGIN_NETWORK": "host",
+            "PLUGIN_DAEMON_ARGS": "--iptables=false --ip-masq=false --bridge=none",
+            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
+            "DRONE_OUTPUT": "/drone/out/drone-output.env",
+            "DRONE_CARD_PATH": "/drone/out/card.json",
+            "DRONE_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "AWS_ENDPOINT_URL_ECR": moto_url,
+            "AWS_ENDPOINT_URL_STS": moto_url,
+            "AWS_ACCESS_KEY_ID": "e2e",
+            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+        done = engine.run(
+            *DIND_FLAGS,
+            "-v", f"{workspace}:/drone/src",
+            "-v", f"{out}:/drone/out",
+            "-w", "/drone/src",
+            command="run",
+            env=env,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output[-6000:]
+        assert "e2e-secret-value-never-printed" not in output
+        assert "e2e-secret" not in output.replace("e2e-secret-value", "")  # the AWS secret key neither
+        assert registry.tags("e2e/app") == ["1.0.0", "latest"]
+        digest = registry.digest("e2e/app", "1.0.0")
+        assert digest and digest == registry.digest("e2e/app", "latest")
+        artifact = json.loads((out / "artifact.json").read_text())
+        assert {image["digest"] for image in artifact["data"]["images"]} == {digest}
+        assert digest in (out / "drone-output.env").read_text()
+
+
+class TestBuildxInsideTheImage:
+    """PLUGIN_BUILDER=buildx is not in the plugin yet: only the buildx CLI plugin is checked."""
+
+    def test_buildx_talks_to_the_plugins_kind_of_daemon(self, engine: Engine, image: str):
+        script = (
+            "set -e; mkdir -p /tmp/d /tmp/ctx; "
+            "dockerd --iptables=false --ip-masq=false --bridge=none --host unix:///tmp/d/s "
+            "--exec-root /tmp/d/e --pidfile /tmp/d/p >/tmp/d/log 2>&1 & pid=$!; "
+            "export DOCKER_HOST=unix:///tmp/d/s; "
+            "for i in $(seq 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done; "
+            "docker buildx version; docker buildx ls; "
+            "echo hi > /tmp/ctx/f; printf 'FROM scratch\\nCOPY f /f\\n' > /tmp/ctx/Dockerfile; "
+            "docker buildx build --network host --load -t smoke:1 /tmp/ctx; "
+            "docker image inspect --format 'built {{.Id}}' smoke:1; "
+            "kill $pid; wait $pid || true"
+        )
+        done = engine.docker("run", "--rm", *DIND_FLAGS, "--entrypoint", "sh", image, "-c", script)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "github.com/docker/buildx" in done.stdout
+        assert "default" in done.stdout
+        assert "built sha256:" in done.stdout
+
+
+@pytest.fixture(scope="session")
+def kaniko_stub_image(engine: Engine) -> str:
+    """Dockerfile.kaniko built on a STUB kaniko image (local/kaniko-stub:dev), never the real one.
+
+    gcr.io cannot be reached here. The stub proves the stages fit: the relocated Python under
+    /kaniko runs in kaniko's registry-less layout, and the plugin drives /kaniko/executor.
+    """
+    return _build(engine, "--kaniko-stub")
+
+
+class TestKanikoVariantWithAStubExecutor:
+    def test_builder_defaults_to_kaniko(self, engine: Engine, kaniko_stub_image: str):
+        env = {k: v for k, v in ISSUE_EXAMPLE.items() if k != "PLUGIN_BUILDER"}
+        done = engine.run("--network", "host", command="plan", env=env, image=kaniko_stub_image)
+        assert done.returncode == 0, done.stderr
+        plan = json.loads(done.stdout)
+        assert plan["builder"] == "kaniko"
+        assert plan["steps"][-1]["argv"][0] == "/kaniko/executor"
+
+    def test_run_hands_the_executor_its_destinations_and_credentials(  # noqa: PLR0917 - fixtures
+        self, engine: Engine, kaniko_stub_image: str, workspace: Path, moto_url: str, registry: Registry,
+        tmp_path: Path,
+    ):  # fmt: skip
+        out = tmp_path / "out"
+        out.mkdir()
+        env = {
+            "PLUGIN_REGISTRY": registry.host,
+            "PLUGIN_ACCOUNT": ACCOUNT,
+            "PLUGIN_REGION": "us-east-1",
+            "PLUGIN_REPO": "e2e/kaniko",
+            "PLUGIN_TAGS": "2.0.0,latest",
+            "PLUGIN_CREATE_REPOSITORY": "true",
+            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
+            "STUB_OUT": "/drone/out/stub",
+            "AWS_ENDPOINT_URL_ECR": moto_url,
+            "AWS_ENDPOINT_URL_STS": moto_url,
+            "AWS_ACCESS_KEY_ID": "e2e",
+            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-v", f"{out}:/drone/out",
+                 "-w", "/drone/src")  # fmt: skip
+        done = engine.run(*flags, command="run", env=env, image=kaniko_stub_image)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output[-6000:]
+        assert "kaniko STUB" in output
+        argv = (out / "stub" / "argv").read_text().splitlines()
+        assert f"--destination={registry.host}/e2e/kaniko:2.0.0" in argv
+        assert f"--destination={registry.host}/e2e/kaniko:latest" in argv
+        auths = json.loads((out / "stub" / "config.json").read_text())["auths"]
+        assert registry.host in auths
+        assert registry.password not in output
