@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from plugin.errors import Problem
+from plugin.hosts import RegistryHost
 
 if TYPE_CHECKING:
     from plugin.settings import Settings
@@ -21,9 +22,26 @@ def _pairs_problems(values: list[str], variable: str, shape: str) -> list[Proble
     return [Problem(variable, v, f"entries of the form {shape}") for v in values if "=" not in v.strip("=")]
 
 
+def _registry_problems(s: Settings) -> list[Problem]:
+    """ECR-looking hosts must be well formed; an account with the region must make a host."""
+    problems: list[Problem] = []
+    given = [("PLUGIN_REGISTRY", s.registry)] if s.registry else []
+    for variable, host in given + [("PLUGIN_EXTRA_REGISTRIES", h) for h in s.extra_registries]:
+        try:
+            RegistryHost.parse_or_none(host)
+        except ValueError as exc:
+            problems.append(Problem(variable, host, f"an ECR registry host: {exc}"))
+    if s.account and not s.registry:
+        try:
+            RegistryHost.for_account(s.account, s.region)
+        except ValueError as exc:
+            problems.append(Problem("PLUGIN_REGION", s.region, str(exc)))
+    return problems
+
+
 def cross_field_problems(s: Settings, env: Mapping[str, str]) -> list[Problem]:
     """Combinations that cannot work; each names the variable to change."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _registry_problems(s)
     if not s.repo:
         problems.append(Problem("PLUGIN_REPO", None, "a repository name such as team/app (required)"))
     if s.no_push and s.push_only:

@@ -1,4 +1,4 @@
-"""ECR: registry hosts in every partition, repositories and their settings, policies, tags, the token."""
+"""ECR: repositories and their settings, policies, tags, the token (registry hosts are in plugin.hosts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,150 +14,14 @@ from typing import Any, Literal
 
 from plugin.aws import AwsSession
 from plugin.errors import AwsError, ConfigError, RunError
+from plugin.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
 from plugin.log import REDACTOR, get_logger
 
 log = get_logger(__name__)
 
-PUBLIC_HOST = "public.ecr.aws"
-PUBLIC_REGION = "us-east-1"
 LIFECYCLE_VARIABLE = "PLUGIN_LIFECYCLE_POLICY"
 REPOSITORY_POLICY_VARIABLE = "PLUGIN_REPOSITORY_POLICY"
 CREATE_VARIABLE = "PLUGIN_CREATE_REPOSITORY"
-
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
-_ALIAS = re.compile(r"[a-z0-9][a-z0-9_-]{1,49}")
-_SHAPE = re.compile(
-    r"(?P<account>[^.]+)\.dkr(?P<sep>[.-])ecr(?P<fips>-fips)?\.(?P<region>[^.]+)\.(?P<suffix>.+)"
-)
-# Region prefix -> (DNS suffix, dual-stack DNS suffix or None); anything else is the commercial partition.
-_PARTITIONS: tuple[tuple[str, str, str | None], ...] = (
-    ("cn-", "amazonaws.com.cn", "on.amazonwebservices.com.cn"),
-    ("us-isof-", "csp.hci.ic.gov", None),
-    ("us-isob-", "sc2s.sgov.gov", None),
-    ("us-iso-", "c2s.ic.gov", None),
-    ("eu-isoe-", "cloud.adc-e.uk", None),
-    ("eusc-", "amazonaws.eu", None),
-)
-_COMMERCIAL = ("amazonaws.com", "on.aws")
-_FORMS = (
-    "<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], <account>.dkr-ecr[-fips].<region>.on.aws"
-    " or public.ecr.aws"
-)
-
-
-def _suffix_for(region: str, dualstack: bool) -> str:
-    plain, dual = next(((p, d) for prefix, p, d in _PARTITIONS if region.startswith(prefix)), _COMMERCIAL)
-    if dualstack and dual is None:
-        raise ValueError(f"region {region!r} has no dual-stack ECR endpoint")
-    return dual if dualstack and dual else plain
-
-
-def strip_scheme(host: str) -> str:
-    """``https://host/`` -> ``host``: the registry as Docker and ECR's API name it."""
-    host = host.strip()
-    for scheme in ("https://", "http://"):
-        if host.lower().startswith(scheme):
-            host = host[len(scheme) :]
-    return host.rstrip("/")
-
-
-def _looks_like_ecr(host: str) -> bool:
-    lowered = host.lower()
-    return ".dkr.ecr" in lowered or ".dkr-ecr" in lowered or lowered.startswith(PUBLIC_HOST)
-
-
-@dataclass(frozen=True)
-class RegistryHost:
-    """An ECR registry host, parsed from or formatted to its DNS name (private, FIPS, dual-stack, public)."""
-
-    account: str | None
-    region: str
-    fips: bool = False
-    dualstack: bool = False
-    public: bool = False
-    dns_suffix: str = "amazonaws.com"
-    alias: str | None = None  # ECR Public only: ``public.ecr.aws/<alias>``
-
-    @classmethod
-    def parse(cls, host: str) -> RegistryHost:
-        """Parse a registry host (optional ``https://`` and trailing ``/``); ValueError says what is wrong."""
-        text = strip_scheme(host).lower()
-        if not text:
-            raise ValueError("the registry host is empty")
-        if text == PUBLIC_HOST or text.startswith(PUBLIC_HOST + "/"):
-            return cls._parse_public(text)
-        if "/" in text or ":" in text:
-            raise ValueError(f"registry host {host!r} must be a bare host name, without a path or port")
-        match = _SHAPE.fullmatch(text)
-        if not match:
-            raise ValueError(f"{host!r} is not an ECR registry host; expected {_FORMS}")
-        account, region, suffix = match["account"], match["region"], match["suffix"]
-        dualstack = match["sep"] == "-"
-        if not _ACCOUNT.fullmatch(account):
-            raise ValueError(f"registry host {host!r}: the account {account!r} must be 12 digits")
-        if not _REGION.fullmatch(region):
-            raise ValueError(f"registry host {host!r}: {region!r} is not an AWS region")
-        expected = _suffix_for(region, dualstack)
-        if suffix != expected:
-            raise ValueError(
-                f"registry host {host!r}: region {region} is served under {expected!r}, not {suffix!r}"
-            )
-        return cls(account, region, bool(match["fips"]), dualstack, False, suffix)
-
-    @classmethod
-    def _parse_public(cls, text: str) -> RegistryHost:
-        alias = text[len(PUBLIC_HOST) + 1 :] or None
-        if alias is not None and not _ALIAS.fullmatch(alias):
-            raise ValueError(f"ECR Public alias {alias!r} must be 2-50 lowercase letters, digits, '-' or '_'")
-        return cls(None, PUBLIC_REGION, public=True, dns_suffix="aws", alias=alias)
-
-    @classmethod
-    def parse_or_none(cls, host: str) -> RegistryHost | None:
-        """Parse an ECR host; None for a non-ECR host (``127.0.0.1:5000``); ValueError if malformed."""
-        if not _looks_like_ecr(strip_scheme(host)):
-            return None
-        return cls.parse(host)
-
-    @classmethod
-    def for_account(
-        cls, account: str, region: str, fips: bool = False, dualstack: bool = False
-    ) -> RegistryHost:
-        """The private registry of an account in a region, with the region's partition DNS suffix."""
-        if not _ACCOUNT.fullmatch(account):
-            raise ValueError(f"AWS account {account!r} must be 12 digits")
-        if not _REGION.fullmatch(region):
-            raise ValueError(f"{region!r} is not an AWS region")
-        return cls(account, region, fips, dualstack, False, _suffix_for(region, dualstack))
-
-    @property
-    def host(self) -> str:
-        """The DNS name: what Docker logs in to (``public.ecr.aws`` for every public alias)."""
-        if self.public:
-            return PUBLIC_HOST
-        fips = "-fips" if self.fips else ""
-        service = f"dkr-ecr{fips}" if self.dualstack else f"dkr.ecr{fips}"
-        return f"{self.account}.{service}.{self.region}.{self.dns_suffix}"
-
-    @property
-    def prefix(self) -> str:
-        """What image names start with: the host, plus ``/<alias>`` for ECR Public."""
-        return f"{self.host}/{self.alias}" if self.alias else self.host
-
-
-def repository_name(repo: str, registry: str) -> str:
-    """The repository name for ECR's API: ``repo`` without a leading ``<registry>/``."""
-    name = strip_scheme(repo)
-    prefix = strip_scheme(registry)
-    if prefix and name.lower().startswith(prefix.lower() + "/"):
-        return name[len(prefix) + 1 :]
-    return name
-
-
-def image_ref(registry: str, repo: str, tag: str) -> str:
-    """``<registry>/<repository>:<tag>``, whether or not ``repo`` already starts with the registry."""
-    prefix = strip_scheme(registry)
-    return f"{prefix}/{repository_name(repo, prefix)}:{tag}"
 
 
 @dataclass(frozen=True)

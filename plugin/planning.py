@@ -9,8 +9,9 @@ from typing import Any
 
 from plugin.builders.kaniko import kaniko_plan
 from plugin.context import CIContext
-from plugin.ecr import RegistryHost, RepositorySpec, plan_actions
+from plugin.ecr import RepositorySpec, plan_actions
 from plugin.errors import ConfigError
+from plugin.hosts import RegistryHost
 from plugin.plan import Plan
 from plugin.settings import Loaded, Settings
 from plugin.tags import TagResult, resolve_tags

@@ -5,20 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from plugin.hosts import RegistryHost, strip_scheme
 from plugin.settings import Settings
 
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
 
 
-def clean_host(value: str) -> str:
-    """A registry host without scheme or trailing slash."""
-    return re.sub(r"^https?://", "", value.strip()).rstrip("/")
-
-
 def derived_registry(account: str, region: str) -> str:
     """The private ECR host of an account in a region (China regions use amazonaws.com.cn)."""
-    from plugin.ecr import RegistryHost  # noqa: PLC0415 - ecr imports boto3; keep plan start-up light
-
     return RegistryHost.for_account(account, region).host
 
 
@@ -55,7 +49,7 @@ class Target:
 
 def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
     """Strip a leading registry host from PLUGIN_REPO (never prefix twice); learn the host if none was set."""
-    repo = clean_host(repo)
+    repo = strip_scheme(repo)
     if registry and repo.startswith(registry + "/"):
         return registry, repo[len(registry) + 1 :]
     first, sep, rest = repo.partition("/")
@@ -66,17 +60,17 @@ def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
 
 
 def resolve_target(settings: Settings, tags: list[str]) -> Target:
-    registry = clean_host(settings.registry) if settings.registry else None
+    registry = strip_scheme(settings.registry) if settings.registry else None
     if registry is None and settings.account:
         registry = derived_registry(settings.account, settings.region)
     registry, repository = split_repo(settings.repo or "", registry)
-    extra = tuple(clean_host(r) for r in settings.extra_registries)
+    extra = tuple(strip_scheme(r) for r in settings.extra_registries)
     return Target(registry, repository, tuple(tags), extra)
 
 
 def cache_repository(settings: Settings, repository: str) -> str:
     """The kaniko cache repository: PLUGIN_CACHE_REPO (registry prefix stripped) or <repo>-cache."""
     if settings.cache_repo:
-        registry = clean_host(settings.registry) if settings.registry else None
+        registry = strip_scheme(settings.registry) if settings.registry else None
         return split_repo(settings.cache_repo, registry)[1]
     return f"{repository}-cache"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from plugin.types import Bool, Count, OptBool, Secret, Str, env
 
@@ -14,15 +16,26 @@ def _upper(value: object) -> object:
 
 
 Upper = BeforeValidator(_upper)
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+_ACCOUNT = re.compile(r"\d{12}")
+
+
+def _matches(pattern: re.Pattern[str], expected: str) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is not None and not pattern.fullmatch(value):
+            raise ValueError(expected)
+        return value
+
+    return check
 
 
 class AwsFields(BaseModel):
     """Credentials, region, account and what to do with the ECR repository."""
 
-    region: str = env(
+    region: Annotated[str, AfterValidator(_matches(_REGION, "an AWS region such as us-east-1"))] = env(
         "PLUGIN_REGION", "ECR_REGION", "AWS_REGION", default="us-east-1", doc="AWS region of the registry."
     )
-    account: Annotated[Str, Field(pattern=r"^\d{12}$")] = env(
+    account: Annotated[Str, AfterValidator(_matches(_ACCOUNT, "a 12-digit AWS account id"))] = env(
         "PLUGIN_ACCOUNT", doc="AWS account id (12 digits); with the region it gives the registry host."
     )
     access_key: Str = env(

@@ -96,6 +96,7 @@ COMPANIONS = {
 SPECIAL_VALUES: dict[str, tuple[str, Any]] = {
     "role_duration": ("1800", 1800),
     "daemon_args": ("--iptables=false  --bridge=none", ["--iptables=false", "--bridge=none"]),
+    "region": ("eu-west-3", "eu-west-3"),
 }
 
 
