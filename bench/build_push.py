@@ -4,8 +4,9 @@ Both sides start their own dockerd with the same flags on fresh storage, build e
 BuildKit (the same build arg and secret), tag it twice and push both tags to the same local registry,
 with the ECR token from the same AWS emulator (moto); then stop dockerd. Runs alternate (plugin, hand,
 plugin, ...) so that machine noise hits both alike. The plugin also runs its default purge steps and
-its ECR calls (create repository, token), as a user's run would. A third line times the plugin's
-"every tag already exists in an immutable repository" path, which starts no daemon at all.
+its ECR calls (create repository, token), as a user's run would; a third line turns the purge off.
+A fourth line times the plugin's "every tag already exists in an immutable repository" path, which
+starts no daemon at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,8 +77,10 @@ def plugin_env(
     )
 
 
-def through_plugin(moto_url: str, registry: RegistryProcess, work: Path, context: Path, repo: str) -> None:
-    result = run_plugin(plugin_env(moto_url, registry, work, context, repo))
+def through_plugin(
+    moto_url: str, registry: RegistryProcess, work: Path, context: Path, repo: str, **extra: str
+) -> None:
+    result = run_plugin({**plugin_env(moto_url, registry, work, context, repo), **extra})
     if result.returncode != 0:
         raise SystemExit(f"bench: the plugin failed ({result.returncode}):\n{result.output[-3000:]}")
 
@@ -170,12 +174,21 @@ def remove(work: Path) -> None:
 
 
 def measure(moto_url: str, registry: RegistryProcess, context: Path) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"plugin": [], "by hand": [], "plugin, all tags exist": []}
+    def without_purge(*args: Any) -> None:
+        through_plugin(*args, PLUGIN_PURGE="false")
+
+    times: dict[str, list[float]] = {"plugin": [], "by hand": [], "plugin, PLUGIN_PURGE=false": []}
+    times["plugin, all tags exist"] = []
     for i in range(RUNS):
-        for name, how in (("plugin", through_plugin), ("by hand", by_hand)):
+        sides: tuple[tuple[str, Callable[..., None]], ...] = (
+            ("plugin", through_plugin),
+            ("by hand", by_hand),
+            ("plugin, PLUGIN_PURGE=false", without_purge),
+        )
+        for name, how in sides:
             work = fresh_dir("bench-")
             try:
-                repo = f"bench/{name.replace(' ', '-')}-{i}"
+                repo = f"bench/{name.split(',')[0].replace(' ', '-')}-{len(times[name])}-{i}"
                 times[name].append(timed(lambda h=how, w=work, r=repo: h(moto_url, registry, w, context, r)))
             finally:
                 remove(work)
