@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
 from tests.support.plugin_run import (
     AWS_KEY_ID,
@@ -506,4 +507,50 @@ class TestEngineAtDockerHost:
         result = run_plugin(env)
         assert result.returncode == 1
         assert f"no Docker engine answers at {missing}" in result.stderr
+        workspace.assert_no_outputs()
+
+
+class TestPushRetries:
+    """Registry 5xx on a push: retried with backoff, bounded (PLUGIN_PUSH_RETRY, default 3)."""
+
+    MANIFEST_PUT = r"^PUT /v2/.+/manifests/"
+
+    def test_push_succeeds_after_transient_503s(self, moto_server, registry, workspace, example_context):
+        """Two 503s on the manifest upload: the push is retried and the run succeeds."""
+        with fault_proxy(registry.url) as proxy:
+            proxy.add(
+                Fault(
+                    "respond",
+                    status=503,
+                    body=b"unavailable",
+                    content_type="text/plain",
+                    times=2,
+                    pattern=self.MANIFEST_PUT,
+                )
+            )
+            host = proxy.url.removeprefix("http://")
+            result = run_plugin(app_env(moto_server, host, workspace, example_context, "e2e/retry"))
+        assert result.returncode == 0, result.output
+        assert result.output.count("push.retry") == 2
+        assert sum(1 for op in proxy.seen if re.match(self.MANIFEST_PUT, op)) == len(TAGS) + 2
+        assert registry.tags("e2e/retry") == sorted(TAGS)
+
+    def test_persistent_503_fails_after_the_bound(self, moto_server, registry, workspace, example_context):
+        """A registry that keeps failing: PLUGIN_PUSH_RETRY+1 attempts, then a clear failure, no outputs."""
+        with fault_proxy(registry.url) as proxy:
+            proxy.add(
+                Fault(
+                    "respond",
+                    status=503,
+                    body=b"unavailable",
+                    content_type="text/plain",
+                    pattern=self.MANIFEST_PUT,
+                )
+            )
+            host = proxy.url.removeprefix("http://")
+            env = app_env(moto_server, host, workspace, example_context, "e2e/down", PLUGIN_PUSH_RETRY="1")
+            result = run_plugin(env)
+        assert result.returncode == 1
+        assert sum(1 for op in proxy.seen if re.match(self.MANIFEST_PUT, op)) == 2
+        assert f"docker push {host}/e2e/down:{TAGS[0]} failed" in result.stderr
         workspace.assert_no_outputs()

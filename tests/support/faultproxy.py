@@ -1,8 +1,9 @@
-"""A small threaded HTTP proxy on loopback that injects AWS faults, then forwards to an upstream (moto).
+"""A small threaded HTTP proxy on loopback that injects faults, then forwards to moto or a registry.
 
 Each ``Fault`` matches an operation (the ``X-Amz-Target`` suffix, the whole target, or a query ``Action``;
-None matches every request) and is served ``times`` times (None: forever): a 400 ThrottlingException, a 500,
-a connection reset with no response, or any canned response. Every request is recorded in ``seen``.
+for other requests, such as a registry's, ``"<METHOD> <path>"``; None matches every request), or a regular
+expression over it (``pattern``), and is served ``times`` times (None: forever): a 400 ThrottlingException,
+a 500, a connection reset with no response, or any canned response. Every request is recorded in ``seen``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import parse_qs, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
@@ -38,12 +40,15 @@ class Fault:
     status: int = 400
     body: bytes = b""
     content_type: str = JSON_TYPE
+    pattern: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind in _CANNED:
             self.status, self.body = _CANNED[self.kind]
 
     def matches(self, target: str, operation: str) -> bool:
+        if self.pattern is not None:
+            return re.search(self.pattern, operation) is not None
         return self.operation is None or self.operation in (target, operation)
 
 
@@ -84,11 +89,24 @@ class FaultProxy:
         return None
 
 
-def _operation(target: str, body: bytes) -> str:
+def _operation(target: str, body: bytes, method: str, path: str) -> str:
     if target:
         return target.rsplit(".", 1)[-1]
     actions = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])
-    return actions[0]
+    return actions[0] or f"{method} {urlsplit(path).path}"
+
+
+def _read_body(rfile: BinaryIO, headers: Message) -> bytes:
+    """The request body, whether sent with a Content-Length or chunked (as docker push does)."""
+    if headers.get("Transfer-Encoding", "").lower() != "chunked":
+        return rfile.read(int(headers.get("Content-Length") or 0))
+    chunks = []
+    while size := int(rfile.readline().split(b";")[0].strip() or b"0", 16):
+        chunks.append(rfile.read(size))
+        rfile.readline()
+    while rfile.readline().strip():  # trailers, up to the blank line
+        pass
+    return b"".join(chunks)
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -101,9 +119,10 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             """Keep test output quiet."""
 
         def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = _read_body(self.rfile, self.headers)
             target = self.headers.get("X-Amz-Target", "")
-            fault = proxy.take(target, _operation(target, body), self.headers.get("Authorization", ""))
+            operation = _operation(target, body, self.command, self.path)
+            fault = proxy.take(target, operation, self.headers.get("Authorization", ""))
             if fault is None:
                 self._forward(body)
             elif fault.kind == "reset":
@@ -113,7 +132,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(fault.status, fault.body, fault.content_type)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
         def _reply(self, status: int, body: bytes, content_type: str = JSON_TYPE) -> None:
             self.send_response(status)
