@@ -122,6 +122,7 @@ def workspace() -> Iterator[Workspace]:
 def make_context(root: Path, dockerfile: str) -> Path:
     """A build context with a static busybox (no base image needed) and the given Dockerfile."""
     require("busybox")
+    root.mkdir(parents=True, exist_ok=True)
     subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
     (root / "Dockerfile").write_text(dockerfile)
     return root
@@ -554,3 +555,58 @@ class TestPushRetries:
         assert sum(1 for op in proxy.seen if re.match(self.MANIFEST_PUT, op)) == 2
         assert f"docker push {host}/e2e/down:{TAGS[0]} failed" in result.stderr
         workspace.assert_no_outputs()
+
+
+class TestBaseImageRegistry:
+    """PLUGIN_BASE_IMAGE_REGISTRY / USERNAME / PASSWORD log in to the registry the FROM image comes from."""
+
+    PASSWORD = "base-image-password-SENTINEL-7"
+
+    @pytest.fixture
+    def base_image(self, dockerd_engine, tmp_path):
+        """A private registry (its own credentials) holding a busybox base image."""
+        with running_registry(tmp_path / "base-registry", "puller", self.PASSWORD) as base:
+            context = make_context(tmp_path / "base", "FROM scratch\nCOPY busybox /bin/busybox\n")
+            config = tmp_path / "base-config"
+            config.mkdir()
+            auth = base64.b64encode(f"puller:{self.PASSWORD}".encode()).decode()
+            (config / "config.json").write_text(json.dumps({"auths": {base.host: {"auth": auth}}}))
+            env = {
+                "PATH": "/usr/sbin:/usr/bin",
+                "DOCKER_HOST": dockerd_engine,
+                "DOCKER_CONFIG": str(config),
+                "DOCKER_BUILDKIT": "1",
+            }
+            image = f"{base.host}/base/busybox:1"
+            for argv in (["build", "--network=host", f"--tag={image}", str(context)], ["push", image]):
+                done = subprocess.run(
+                    ["docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+                )
+                assert done.returncode == 0, done.stderr
+            yield base, image
+
+    def test_base_image_comes_from_a_private_registry(
+        self, moto_server, registry, workspace, base_image, tmp_path
+    ):
+        """With the base-image credentials the build pulls the FROM image; without them it fails."""
+        base, image = base_image
+        context = tmp_path / "app"
+        context.mkdir()
+        (context / "Dockerfile").write_text(f'FROM {image}\nRUN ["/bin/busybox", "true"]\n')
+        login = {
+            "PLUGIN_BASE_IMAGE_REGISTRY": base.host,
+            "PLUGIN_BASE_IMAGE_USERNAME": "puller",
+            "PLUGIN_BASE_IMAGE_PASSWORD": self.PASSWORD,
+            "PLUGIN_SECRETS_FROM_ENV": "",
+        }
+        ok = run_plugin(app_env(moto_server, registry.host, workspace, context, "e2e/from-private", **login))
+        assert ok.returncode == 0, ok.output
+        assert self.PASSWORD not in ok.output
+        assert registry.tags("e2e/from-private") == sorted(TAGS)
+        refused = run_plugin(
+            app_env(
+                moto_server, registry.host, workspace, context, "e2e/no-login", PLUGIN_SECRETS_FROM_ENV=""
+            )
+        )
+        assert refused.returncode != 0
+        assert registry.tags("e2e/no-login") == []
