@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
@@ -610,3 +612,43 @@ class TestBaseImageRegistry:
         )
         assert refused.returncode != 0
         assert registry.tags("e2e/no-login") == []
+
+
+class TestBuildInputs:
+    """An SSH key for RUN --mount=type=ssh, and a cache-from image that cannot be pulled."""
+
+    def test_ssh_key_reaches_the_build_and_a_missing_cache_image_is_a_warning(
+        self, moto_server, registry, workspace, tmp_path
+    ):
+        """The key is served to RUN --mount=type=ssh; the failed cache-from pull does not stop the build."""
+        key = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+            )
+            .decode()
+        )
+        check = 'test -S "$SSH_AUTH_SOCK" && echo ssh-ok > /ssh-seen'
+        dockerfile = (
+            "FROM scratch\nCOPY busybox /bin/busybox\n"
+            f"RUN --mount=type=ssh {json.dumps(['/bin/busybox', 'sh', '-c', check])}\n"
+        )
+        context = make_context(tmp_path / "ssh", dockerfile)
+        env = app_env(
+            moto_server,
+            registry.host,
+            workspace,
+            context,
+            "e2e/ssh",
+            PLUGIN_SSH_AGENT_KEY=key,
+            PLUGIN_SECRETS_FROM_ENV="",
+            PLUGIN_CACHE_FROM=f"{registry.host}/e2e/never-pushed:cache",
+        )
+        result = run_plugin(env)
+        assert result.returncode == 0, result.output
+        assert "step.failed_ignored" in result.output
+        layers = oci(registry).layers("e2e/ssh", "latest")
+        assert any(layer.get("ssh-seen") == b"ssh-ok\n" for layer in layers)
+        key_lines = [line for line in key.splitlines() if len(line) > 20]
+        assert not any(line in result.output for line in key_lines)
+        workspace.assert_no_temp_files_left()
