@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from plugin.errors import ConfigError, RunError
-from plugin.log import REDACTOR
+from plugin.log import REDACTOR, get_logger
 
+log = get_logger("plugin.dockerconfig")
 CONFIG_VARIABLE = "PLUGIN_CONFIG"
 # The docker CLI keys Docker Hub credentials by this v1 URL, whatever name the user gave.
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -117,6 +118,21 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
+def _let_logins_win(config: JsonObject, hosts: set[str]) -> None:
+    """A credential store or helper would be asked instead of our logins: drop those for our hosts.
+
+    ``credsStore`` applies to every registry (and names a helper the plugin's image rarely has), so it
+    is dropped whenever the plugin logs in anywhere; ``credHelpers`` entries go for our hosts only.
+    """
+    if hosts and config.pop("credsStore", None) is not None:
+        log.warning("dockerconfig.creds_store_dropped", reason="it would hide the ECR login")
+    helpers = config.get("credHelpers")
+    if isinstance(helpers, dict):
+        for host in hosts & set(helpers):
+            del helpers[host]
+            log.info("dockerconfig.cred_helper_dropped", registry=host)
+
+
 def write_docker_config(
     config_dir: Path,
     auths: dict[str, tuple[str, str]],
@@ -136,6 +152,7 @@ def write_docker_config(
     logins = {auth_key(host): {"auth": encode_auth(u, p)} for host, (u, p) in auths.items()}
     config = merge(config, {"auths": logins})
     config.setdefault("auths", {})
+    _let_logins_win(config, set(logins))
     _register_secrets(config)
     try:
         config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

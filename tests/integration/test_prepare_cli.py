@@ -146,3 +146,37 @@ class TestPrepareCommand:
         assert out["decision"]["action"] == "skip"
         assert out["existing_tags"] == {"1.0": digest}
         assert out["repositories"][0]["immutable"] is True
+
+    def test_docker_config_merges_the_users_entries_and_leaves_theirs_alone(
+        self, aws_env: AwsEnv, tmp_path: Path
+    ) -> None:
+        """Existing config < PLUGIN_CONFIG < the ECR login; the user's own file stays as it was."""
+        user_dir = tmp_path / "user-docker"
+        user_dir.mkdir()
+        original = json.dumps(
+            {
+                "auths": {"ghcr.io": {"auth": "dXNlcjpwYXNz"}},
+                "credsStore": "pass",
+                "credHelpers": {MAIN: "ecr-login", "gcr.io": "gcloud"},
+            }
+        )
+        (user_dir / "config.json").write_text(original)
+        plugin_config = json.dumps({"auths": {"quay.io": {"auth": "cTpx"}}, "proxies": {"default": {}}})
+        done = prepare(
+            {
+                "PLUGIN_REGISTRY": MAIN,
+                "PLUGIN_REPO": "team/app",
+                "DOCKER_CONFIG": str(user_dir),
+                "PLUGIN_CONFIG": plugin_config,
+            }
+        )
+        assert done.returncode == 0, done.stderr
+        written = Path(json.loads(done.stdout)["docker_config"])
+        assert written.parent != user_dir
+        config = json.loads(written.read_text())
+        assert set(config["auths"]) == {"ghcr.io", "quay.io", MAIN}
+        assert "credsStore" not in config  # it would be asked instead of the ECR login
+        assert config["credHelpers"] == {"gcr.io": "gcloud"}
+        assert config["proxies"] == {"default": {}}
+        assert (user_dir / "config.json").read_text() == original
+        assert "cTpx" not in done.stdout + done.stderr

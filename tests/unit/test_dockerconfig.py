@@ -73,8 +73,19 @@ class TestWriteDockerConfig:
             },
             "credHelpers": {"gcr.io": "gcloud"},
             "psFormat": "table",
-            "credsStore": "none",
         }
+
+    def test_credential_store_and_helper_for_our_hosts_are_dropped(self, tmp_path):
+        """credsStore (every registry) and credHelpers[our host] would be asked instead of our login."""
+        base = json.dumps({"credsStore": "desktop", "credHelpers": {ECR: "ecr-login", "gcr.io": "gcloud"}})
+        path = write_docker_config(tmp_path / "cfg", {ECR: ("AWS", "new-pass")}, base=base)
+        config = read(path)
+        assert "credsStore" not in config
+        assert config["credHelpers"] == {"gcr.io": "gcloud"}
+
+    def test_credential_store_stays_when_the_plugin_logs_in_nowhere(self, tmp_path):
+        base = json.dumps({"credsStore": "desktop"})
+        assert read(write_docker_config(tmp_path / "cfg", {}, base=base))["credsStore"] == "desktop"
 
     def test_missing_existing_file_is_ignored(self, tmp_path):
         path = write_docker_config(tmp_path / "cfg", {}, existing=tmp_path / "absent.json")
