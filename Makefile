@@ -32,8 +32,8 @@ unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests bench
-	$(BIN)/ruff format --check plugin tests bench
+	$(BIN)/ruff check plugin tests bench scripts
+	$(BIN)/ruff format --check plugin tests bench scripts
 	$(BIN)/mypy
 
 docs: $(STAMP)

@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.stack import ACCOUNT, running_moto, running_registry  # noqa: E402
+from plugin.registry import manifest_digest  # noqa: E402
+from tests.support.stack import ACCOUNT, RegistryProcess, running_moto, running_registry  # noqa: E402
 
 
 def plugin_env(moto_url: str, registry_host: str, work: Path, out: Path) -> dict[str, str]:
@@ -57,24 +58,32 @@ def plugin_env(moto_url: str, registry_host: str, work: Path, out: Path) -> dict
     }
 
 
+def report(out: Path, registry: RegistryProcess) -> None:
+    """What was pushed, checked against what the registry itself serves, and where the outputs are."""
+    artifact = json.loads((out / "artifact.json").read_text())
+    print("\ndemo: pushed")
+    for image in artifact["data"]["images"]:
+        print(f"  {image['image']}  {image['digest']}")
+    served = manifest_digest(registry.host, "demo/app", "latest", (registry.username, registry.password))
+    same = all(image["digest"] == served for image in artifact["data"]["images"])
+    print(f"demo: the registry serves {served} for demo/app:latest ({'same' if same else 'DIFFERENT'})")
+    print(f"demo: outputs in {out}: drone-output.env, artifact.json, card.json")
+    print((out / "drone-output.env").read_text().rstrip())
+
+
 def main() -> int:
     out = ROOT / ".work" / "demo"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="demo-", dir="/tmp") as tmp:
         work = Path(tmp)
         with running_moto() as moto_url, running_registry(work / "registry") as registry:
-            print(f"demo: AWS emulator at {moto_url}; registry at {registry.host} (accepts only the ECR token)")
+            print(f"demo: AWS emulator at {moto_url}; registry at {registry.host} (takes only the ECR token)")
             env = plugin_env(moto_url, registry.host, work, out)
-            status = subprocess.run([sys.executable, "-m", "plugin"], env=env, cwd=ROOT, check=False).returncode
-            if status != 0:
-                print(f"demo: the plugin failed with exit status {status}", file=sys.stderr)
-                return status
-            artifact = json.loads((out / "artifact.json").read_text())
-            print("\ndemo: pushed")
-            for image in artifact["data"]["images"]:
-                print(f"  {image['image']}  {image['digest']}")
-            print(f"demo: outputs in {out}: drone-output.env, artifact.json, card.json")
-            print((out / "drone-output.env").read_text().rstrip())
+            plugin = subprocess.run([sys.executable, "-m", "plugin"], env=env, cwd=ROOT, check=False)
+            if plugin.returncode != 0:
+                print(f"demo: the plugin failed with exit status {plugin.returncode}", file=sys.stderr)
+                return plugin.returncode
+            report(out, registry)
     return 0
 
 
