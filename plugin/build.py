@@ -1,19 +1,23 @@
-"""Running a builder's plan: kaniko in one step, or docker against the plugin's own dockerd.
+"""Running a builder's plan: kaniko in one step, docker or buildx against the plugin's own dockerd.
 
-After the pushes the digest is read back (kaniko's digest file; the registry for docker), and tags
-that already existed in an immutable repository are verified against it: the same digest counts as
-pushed, a different one is an error naming the tag and both digests.
+After the pushes the digest is read back (kaniko's digest file; the registry for docker; buildx's
+metadata file, checked against the registry), and tags that already existed in an immutable
+repository are verified against it: the same digest counts as pushed, a different one is an error
+naming the tag and both digests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from plugin.builders.buildx import BuildxRun, buildx_plan, new_builder_name
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
 from plugin.builders.kaniko import EXECUTOR, kaniko_plan
 from plugin.daemon import Dockerd, ping
@@ -32,6 +36,8 @@ _TRANSIENT_PUSH = re.compile(
     r"timed out|connection reset|connection refused|broken pipe|EOF|i/o timeout|TLS handshake)",
     re.IGNORECASE,
 )
+# A failed buildx build is retried only when its output shows the push failing (not a RUN step).
+_PUSH_PHASE = re.compile(r"(failed to push|pushing layers|pushing manifest|exporting to image)", re.I)
 DEFAULT_PUSH_RETRIES = 3
 
 
@@ -67,6 +73,8 @@ def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
         digest = run_kaniko(r, prep, runner)
         verify_existing(prep, digest)
         return digest
+    if r.builder == "buildx" and not r.settings.push_only:
+        return run_buildx(r, prep, runner)
     return run_docker(r, prep, runner)
 
 
@@ -108,21 +116,28 @@ def _engine(r: Resolved, prep: Prepared, runner: Runner) -> Iterator[str]:
         yield daemon.docker_host
 
 
-def _push(step: Step, runner: Runner, retries: int) -> None:
+def _transient(lines: list[str], phase: re.Pattern[str] | None) -> bool:
+    """A registry hiccup (5xx, timeout, reset); with ``phase``, only when the output shows that phase."""
+    if phase is not None and not any(phase.search(line) for line in lines):
+        return False
+    return any(_TRANSIENT_PUSH.search(line) for line in lines)
+
+
+def _push(
+    step: Step, runner: Runner, retries: int, what: str | None = None, phase: re.Pattern[str] | None = None
+) -> None:
+    """Run a pushing step, again (with backoff) while it fails on a transient registry error."""
+    what = what or f"docker push {step.argv[-1]}"
     for attempt in range(retries + 1):
         status = runner.run(step)
         if status == 0:
             return
-        transient = any(_TRANSIENT_PUSH.search(line) for line in runner.last_lines)
-        if attempt == retries or not transient:
+        if attempt == retries or not _transient(list(runner.last_lines), phase):
             # The CLI's last line says why (refused, unauthorized); last_lines are already redacted.
             why = next((line.strip() for line in reversed(runner.last_lines) if line.strip()), "")
-            raise BuildError(
-                f"docker push {step.argv[-1]} failed with exit status {status}" + (f": {why}" if why else ""),
-                status,
-            )
+            raise BuildError(f"{what} failed with exit status {status}" + (f": {why}" if why else ""), status)
         wait = min(8.0, 0.5 * 2**attempt)
-        log.info("push.retry", image=step.argv[-1], attempt=attempt + 1, wait=wait)
+        log.info("push.retry", image=what, attempt=attempt + 1, wait=wait)
         time.sleep(wait)
 
 
@@ -147,25 +162,33 @@ def _run_steps(
             raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
 
 
+def _write_ssh_key(r: Resolved, path: str) -> None:
+    """PLUGIN_SSH_AGENT_KEY reaches the build through a 0400 file in the run dir, never argv."""
+    if not r.settings.ssh_agent_key:
+        return
+    key = Path(path)
+    key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key.write_text(r.settings.ssh_agent_key.get_secret_value().strip() + "\n", encoding="utf-8")
+    key.chmod(0o400)
+
+
+def _with_host(steps: list[Step], docker_host: str) -> list[Step]:
+    return [
+        Step(st.name, st.argv, {**st.env, "DOCKER_HOST": docker_host}, st.stdin, st.kind, st.allow_failure)
+        for st in steps
+    ]
+
+
 def run_docker(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     s = r.settings
     run = DockerRun(str(prep.docker_config), str(prep.run_dir / "ssh" / "id_key"), new_temp_tag())
-    if s.ssh_agent_key:
-        key = Path(run.ssh_key_path)
-        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        key.write_text(s.ssh_agent_key.get_secret_value().strip() + "\n", encoding="utf-8")
-        key.chmod(0o400)
+    _write_ssh_key(r, run.ssh_key_path)
     with _engine(r, prep, runner) as docker_host:
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = docker_plan(
             s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags
         )
-        steps = [
-            Step(
-                st.name, st.argv, {**st.env, "DOCKER_HOST": docker_host}, st.stdin, st.kind, st.allow_failure
-            )
-            for st in plan.steps
-        ]
+        steps = _with_host(plan.steps, docker_host)
         retries = DEFAULT_PUSH_RETRIES if s.push_retry is None else s.push_retry
         pushed: list[str] = []
 
@@ -182,3 +205,75 @@ def _pushed_digest(prep: Prepared) -> str:
     """The digest of the first pushed tag, as the main registry serves it."""
     registry = prep.target.registry or ""
     return manifest_digest(registry, prep.target.repository, prep.push_tags[0], prep.auths.get(registry))
+
+
+def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+    """Create the builder (if any), build and push every tag at once, then read the digest back.
+
+    buildx pushes all tags together, so tags that existed in an immutable repository are verified
+    after the push, as with kaniko. The builder is removed even when the build fails.
+    """
+    s = r.settings
+    run = BuildxRun(
+        str(prep.docker_config),
+        str(prep.run_dir / "ssh" / "id_key"),
+        str(prep.run_dir / "metadata.json"),
+        new_builder_name(),
+    )
+    _write_ssh_key(r, run.ssh_key_path)
+    with _engine(r, prep, runner) as docker_host:
+        daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
+        plan = buildx_plan(
+            s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags
+        )
+        steps = [st for st in _with_host(plan.steps, docker_host) if st.kind != "daemon"]
+        removes = [st for st in steps if st.name == "builder-rm"]
+        try:
+            _run_buildx_steps([st for st in steps if st.name != "builder-rm"], runner, s.push_retry)
+        finally:
+            for step in removes:
+                _run_steps([step], runner, 0)
+    digest = _buildx_digest(r, prep, Path(run.metadata_file))
+    verify_existing(prep, digest)
+    return digest
+
+
+def _run_buildx_steps(steps: list[Step], runner: Runner, push_retry: int | None) -> None:
+    """The create fallback runs only when the first create failed; a pushing build may be retried."""
+    retries = DEFAULT_PUSH_RETRIES if push_retry is None else push_retry
+    created = False
+    for step in steps:
+        if step.name == "builder-fallback" and created:
+            continue
+        if step.name == "build" and "--push" in step.argv:
+            _push(step, runner, retries, what="docker buildx build --push", phase=_PUSH_PHASE)
+            continue
+        status = runner.run(step)
+        if step.name == "builder" and status == 0:
+            created = True
+        elif status != 0 and step.allow_failure:
+            log.warning("step.failed_ignored", step=step.name, status=status)
+        elif status != 0:
+            raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
+
+
+def _buildx_digest(r: Resolved, prep: Prepared, metadata: Path) -> str | None:
+    """``containerimage.digest`` from buildx's metadata file (kept at PLUGIN_METADATA_FILE when set).
+
+    When pushed, the registry's digest for the first tag is what the outputs report; a metadata
+    digest that differs from it is logged.
+    """
+    s = r.settings
+    found: str | None = None
+    if metadata.is_file():
+        if s.metadata_file:
+            Path(s.metadata_file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(metadata, s.metadata_file)
+        with contextlib.suppress(ValueError, AttributeError):
+            found = json.loads(metadata.read_text(encoding="utf-8")).get("containerimage.digest")
+    if s.no_push:
+        return None
+    pushed = _pushed_digest(prep)
+    if found != pushed:
+        log.warning("buildx.metadata_digest_differs", metadata=found, registry=pushed)
+    return pushed

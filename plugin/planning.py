@@ -12,10 +12,13 @@ from plugin.context import CIContext
 from plugin.ecr import RepositorySpec, plan_actions
 from plugin.errors import ConfigError
 from plugin.hosts import RegistryHost
+from plugin.log import get_logger
 from plugin.plan import Plan
 from plugin.settings import Loaded, Settings
 from plugin.tags import TagResult, resolve_tags
 from plugin.target import Target, cache_repository, resolve_target
+
+log = get_logger("plugin.planning")
 
 
 @dataclass
@@ -36,13 +39,22 @@ class Resolved:
 def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
     builder = loaded.settings.effective_builder()
     if builder == "buildx":
-        raise ConfigError.single(
-            "PLUGIN_BUILDER", "buildx", "kaniko or docker (buildx is not in this version yet)"
-        )
+        _check_buildx(loaded)
     ctx = CIContext.from_env(loaded.env)
     tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
     target = resolve_target(loaded.settings, tags.tags)
     return Resolved(loaded, ctx, tags, target, builder)
+
+
+def _check_buildx(loaded: Loaded) -> None:
+    """Refuse what the buildx builder cannot do honestly; name what it leaves unused."""
+    from plugin.builders.buildx import buildx_problems, buildx_warnings  # noqa: PLC0415 - its builder only
+
+    problems = buildx_problems(loaded.settings)
+    if problems:
+        raise ConfigError(problems)
+    for event, fields in buildx_warnings(loaded.settings, loaded.env):
+        log.warning(event, **fields)
 
 
 def repository_spec(settings: Settings, name: str) -> RepositorySpec:
@@ -74,6 +86,10 @@ def cache_spec(settings: Settings, repository: str) -> RepositorySpec | None:
 def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
     if r.builder == "kaniko":
         return kaniko_plan(r.settings, r.ctx, r.target, env, **kwargs)
+    if r.builder == "buildx":
+        from plugin.builders.buildx import buildx_plan  # noqa: PLC0415 - imported only for its builder
+
+        return buildx_plan(r.settings, r.ctx, r.target, env, **kwargs)
     from plugin.builders.docker import docker_plan  # noqa: PLC0415 - imported only for its builder
 
     return docker_plan(r.settings, r.ctx, r.target, env, **kwargs)

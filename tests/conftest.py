@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from plugin.log import REDACTOR
 
 pytest_plugins = ["tests.support.services", "tests.support.moto_server"]
 
@@ -20,3 +23,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_CLEARED_PREFIXES):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def fresh_redactor() -> Iterator[None]:
+    """The process-wide Redactor starts empty for every test: one test's secrets never mask another's text."""
+    REDACTOR.clear()
+    yield
+    REDACTOR.clear()

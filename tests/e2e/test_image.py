@@ -283,7 +283,64 @@ class TestDockerBuilderInsideTheImage:
 
 
 class TestBuildxInsideTheImage:
-    """PLUGIN_BUILDER=buildx is not in the plugin yet: only the buildx CLI plugin is checked."""
+    """PLUGIN_BUILDER=buildx inside the image: one buildx build pushes every tag (docker driver)."""
+
+    def test_builds_and_pushes_every_tag_with_buildx(  # noqa: PLR0917 - fixtures
+        self, engine: Engine, image: str, workspace: Path, moto_url: str, registry: Registry,
+        tmp_path: Path,
+    ):  # fmt: skip
+        """Tags, the digest the registry serves in DRONE_OUTPUT and the artifact, no secret in the output."""
+        out = tmp_path / "out"
+        out.mkdir()
+        env = {
+            "PLUGIN_BUILDER": "buildx",
+            "PLUGIN_REGISTRY": registry.host,
+            "PLUGIN_ACCOUNT": ACCOUNT,
+            "PLUGIN_REGION": "us-east-1",
+            "PLUGIN_REPO": "e2e/buildx",
+            "PLUGIN_TAGS": "3.0.0,latest",
+            "PLUGIN_CREATE_REPOSITORY": "true",
+            "PLUGIN_BUILD_ARGS": "GREETING=hello-from-buildx",
+            "PLUGIN_SECRETS_FROM_ENV": "token=BUILD_TOKEN",
+            "BUILD_TOKEN": "e2e-buildx-secret-never-printed",
+            "PLUGIN_NETWORK": "host",
+            "PLUGIN_DAEMON_ARGS": "--iptables=false --ip-masq=false --bridge=none",
+            "PLUGIN_METADATA_FILE": "/drone/out/metadata.json",
+            "PLUGIN_TAR_PATH": "/drone/out/image.tar",
+            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
+            "DRONE_OUTPUT": "/drone/out/drone-output.env",
+            "DRONE_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "AWS_ENDPOINT_URL_ECR": moto_url,
+            "AWS_ENDPOINT_URL_STS": moto_url,
+            "AWS_ACCESS_KEY_ID": "e2e",
+            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+        done = engine.run(
+            *DIND_FLAGS,
+            "-v", f"{workspace}:/drone/src",
+            "-v", f"{out}:/drone/out",
+            "-w", "/drone/src",
+            command="run",
+            env=env,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output[-6000:]
+        assert "docker buildx build" in output
+        assert "e2e-buildx-secret-never-printed" not in output
+        assert "e2e-secret" not in output
+        assert registry.tags("e2e/buildx") == ["3.0.0", "latest"]
+        digest = registry.digest("e2e/buildx", "3.0.0")
+        assert digest and digest == registry.digest("e2e/buildx", "latest")
+        artifact = json.loads((out / "artifact.json").read_text())
+        assert {image["digest"] for image in artifact["data"]["images"]} == {digest}
+        assert digest in (out / "drone-output.env").read_text()
+        metadata = json.loads((out / "metadata.json").read_text())
+        assert metadata["containerimage.digest"] == digest
+        assert "buildx.metadata_digest_differs" not in output
+        assert (out / "image.tar").stat().st_size > 0
 
     def test_buildx_talks_to_the_plugins_kind_of_daemon(self, engine: Engine, image: str):
         script = (

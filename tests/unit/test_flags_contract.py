@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -10,6 +12,8 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from plugin.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
+from plugin.log import REDACTOR
+from plugin.planning import plan_document, resolve
 from plugin.settings import Settings, is_secret, load_settings
 from tests.support.reference import reference_file
 
@@ -95,3 +99,64 @@ class TestFlagStyles:
             "kaniko": [],
             "buildx": ["--pull"],
         }
+
+
+BUILDX_PLAN_ENV = {
+    "PLUGIN_BUILDER": "buildx",
+    "PLUGIN_REGISTRY": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    "PLUGIN_REPO": "team/app",
+    "PLUGIN_DOCKERFILE": "build/Dockerfile",
+    "PLUGIN_BUILD_ARGS": "A=1",
+    "PLUGIN_CUSTOM_LABELS": "team=core",
+    "PLUGIN_TARGET": "runtime",
+    "PLUGIN_PLATFORM": "linux/amd64,linux/arm64",
+    "PLUGIN_NETWORK": "host",
+    "PLUGIN_ADD_HOST": "db:10.0.0.5",
+    "PLUGIN_QUIET": "true",
+    "PLUGIN_NO_CACHE": "true",
+    "PLUGIN_CACHE_FROM": "type=registry,ref=r/app:cache",
+    "PLUGIN_CACHE_TO": "type=registry,ref=r/app:cache,mode=max",
+    "PLUGIN_SECRET": "id=npmrc,src=/ws/.npmrc",
+    "PLUGIN_SECRETS_FROM_ENV": "token=NPM_TOKEN",
+    "PLUGIN_SECRETS_FROM_FILE": "cert=/ws/cert.pem",
+    "PLUGIN_SSH_AGENT_KEY": "-----BEGIN KEY-----\nx\n-----END KEY-----",
+    "PLUGIN_TAR_PATH": "/out/image.tar",
+    "PLUGIN_BUILDER_DRIVER": "docker-container",
+    "PLUGIN_BUILDER_DRIVER_OPTS": "network=host",
+    "PLUGIN_BUILDER_CONFIG": "/ws/buildkitd.toml",
+    "PLUGIN_BUILDKIT_VERSION": "moby/buildkit:v0.13.2",
+    "PLUGIN_BUILDKIT_TLS_HANDSHAKE_TIMEOUT": "30s",
+}
+
+
+def documented_create_flags() -> set[str]:
+    """The `docker buildx create` flags docs/buildx.md lists (builder-flags.md has no create table)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "buildx.md").read_text(encoding="utf-8")
+    section = text.split("## Flags of `docker buildx create`", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `(--[a-z-]+)`", section, flags=re.M))
+
+
+class TestBuildxPlansUseRealFlags:
+    """Like kaniko's executor argv: a buildx plan with every flag-making variable set uses real flags only."""
+
+    @pytest.fixture(autouse=True)
+    def _fresh_redactor(self) -> Iterator[None]:
+        """Secrets other tests registered (``secret``) would mask parts of the flags."""
+        REDACTOR.clear()
+        yield
+        REDACTOR.clear()
+
+    def test_buildx_build_flags_are_in_the_buildx_table(self, tmp_path: Path) -> None:
+        plan = plan_document(resolve(load_settings(BUILDX_PLAN_ENV), tmp_path))
+        builds = [s["argv"] for s in plan["steps"] if s["argv"][:3] == ["docker", "buildx", "build"]]
+        used = {a.split("=", 1)[0] for argv in builds for a in argv if a.startswith("--")}
+        assert len(builds) == 2  # the pushing build and the tarball export
+        assert {"--tag", "--push", "--output", "--metadata-file", "--cache-to", "--secret", "--ssh"} <= used
+        assert used - table_flags("docker buildx build") == set()
+
+    def test_buildx_create_flags_are_documented(self, tmp_path: Path) -> None:
+        plan = plan_document(resolve(load_settings(BUILDX_PLAN_ENV), tmp_path))
+        [create] = [s["argv"] for s in plan["steps"] if s["argv"][:3] == ["docker", "buildx", "create"]]
+        used = {a.split("=", 1)[0] for a in create if a.startswith("--")}
+        assert {"--use", "--name", "--driver", "--driver-opt", "--buildkitd-config"} <= used
+        assert used - documented_create_flags() == set()

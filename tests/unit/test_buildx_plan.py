@@ -1,0 +1,553 @@
+"""The buildx builder's plan (dockerd, builder create, one buildx build, tarball, rm) per scenario."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from inline_snapshot import snapshot
+
+from plugin.build import _run_buildx_steps
+from plugin.builders.buildx import BuildxRun, buildx_plan
+from plugin.builders.docker import daemon_options
+from plugin.errors import BuildError, ConfigError
+from plugin.log import REDACTOR
+from plugin.plan import Step
+from plugin.planning import plan_document, resolve
+from plugin.run import Runner
+from plugin.settings import load_settings
+from tests.support.reference import reference_file
+
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+BASE = {
+    "PLUGIN_BUILDER": "buildx",
+    "PLUGIN_REGISTRY": REGISTRY,
+    "PLUGIN_REPO": "team/app",
+    "PLUGIN_TAGS": "1.0",
+}
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+RUN = BuildxRun("/run/cfg", "/run/ssh/id_key", "/run/metadata.json", "bpe-run")
+# `docker buildx create` / `rm` flags (builder-flags.md has only the `buildx build` table).
+CREATE_FLAGS = {"--use", "--name", "--driver", "--driver-opt", "--buildkitd-config", "--buildkitd-flags"}
+
+S3_CACHE = (
+    "type=s3,region=us-east-1,bucket=cache,"
+    "access_key_id=harness_placeholder_aws_creds,secret_access_key=harness_placeholder_aws_creds"
+)
+SCENARIOS: dict[str, dict[str, str]] = {
+    "build_settings": {
+        "PLUGIN_DOCKERFILE": "build/Dockerfile",
+        "PLUGIN_CONTEXT": "src",
+        "PLUGIN_BUILD_ARGS": "A=1",
+        "PLUGIN_CUSTOM_LABELS": "team=core",
+        "PLUGIN_LABEL_SCHEMA": "vendor=acme",
+        "PLUGIN_TARGET": "runtime",
+        "PLUGIN_NETWORK": "host",
+        "PLUGIN_ADD_HOST": "db:10.0.0.5",
+        "PLUGIN_QUIET": "true",
+        "PLUGIN_NO_CACHE": "true",
+        "PLUGIN_PULL_IMAGE": "false",
+        "PLUGIN_SECRET": "id=npmrc,src=/ws/.npmrc",
+        "PLUGIN_SECRETS_FROM_ENV": "token=NPM_TOKEN",
+        "PLUGIN_SECRETS_FROM_FILE": "cert=/ws/cert.pem",
+        "PLUGIN_SSH_AGENT_KEY": "-----BEGIN KEY-----\nSENTINELSSHKEYMATERIAL\n-----END KEY-----",
+        "PLUGIN_BUILDX_OPTIONS_SEMICOLON": "--provenance=false; --sbom=false",
+    },
+    "multi_platform": {"PLUGIN_PLATFORM": "linux/amd64,linux/arm64", "PLUGIN_TAGS": "1.0,latest"},
+    "caches": {
+        "PLUGIN_CACHE_FROM": f"{S3_CACHE};type=gcs,bucket=g,gcp_json_key=harness_placeholder_gcp_creds",
+        "PLUGIN_CACHE_TO": f"{S3_CACHE},mode=max;"
+        "type=azblob,name=c,secret_access_key=harness_placeholder_azure_creds",
+        "PLUGIN_HARNESS_SELF_HOSTED_S3_ACCESS_KEY": "AKIASENTINEL",
+        "PLUGIN_HARNESS_SELF_HOSTED_S3_SECRET_KEY": "s3-secret-sentinel",
+        "PLUGIN_HARNESS_SELF_HOSTED_GCP_JSON_KEY": '{"private_key":"gcp-sentinel"}',
+        "PLUGIN_HARNESS_SELF_HOSTED_AZURE_ACCOUNT_KEY": "azure-sentinel",
+        "PLUGIN_PATH_STYLE": "true",
+        "PLUGIN_CACHE_TLS_INSECURE": "true",
+    },
+    "driver": {
+        "PLUGIN_BUILDER_DRIVER": "docker-container",
+        "PLUGIN_BUILDER_NAME": "ci-builder",
+        "PLUGIN_BUILDER_CONFIG": "/ws/buildkitd.toml",
+        "PLUGIN_BUILDER_DRIVER_OPTS_NEW": "image=old/buildkit;network=host;memory=2g",
+        "PLUGIN_BUILDER_DRIVER_OPTS": "network=host",
+        "PLUGIN_BUILDKIT_VERSION": "mirror.example/moby/buildkit:v0.13.2",
+        "PLUGIN_BUILDKIT_TLS_HANDSHAKE_TIMEOUT": "30s",
+        "PLUGIN_BUILDKIT_RESPONSE_HEADER_TIMEOUT": "60s",
+        "https_proxy": "http://proxy:3128",
+    },
+    "tar_with_format": {
+        "PLUGIN_NO_PUSH": "true",
+        "PLUGIN_TAR_PATH": "/out/image.tar",
+        "PLUGIN_BUILDX_OUTPUT_FORMAT": "oci",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor() -> Iterator[None]:
+    REDACTOR.clear()
+    yield
+    REDACTOR.clear()
+
+
+def plan_steps(extra: dict[str, str], workdir: Path) -> list[tuple[str, list[str]]]:
+    """(name, redacted argv) of each step for BASE plus ``extra``, the run's paths pinned."""
+    resolved = resolve(load_settings({**BASE, **extra}), workdir)
+    daemon = daemon_options(resolved.settings, resolved.target, "/run/dockerd")
+    plan = buildx_plan(
+        resolved.settings, resolved.ctx, resolved.target, resolved.loaded.env, run=RUN, daemon=daemon, now=NOW
+    )
+    assert plan.builder == "buildx"
+    return [(s.name, [REDACTOR.text(a) for a in s.argv]) for s in plan.steps]
+
+
+def steps(extra: dict[str, str], workdir: Path) -> list[list[str]]:
+    """The argv of every step after dockerd."""
+    return [argv for name, argv in plan_steps(extra, workdir) if name != "dockerd"]
+
+
+def build(extra: dict[str, str], workdir: Path) -> list[str]:
+    [argv] = [argv for name, argv in plan_steps(extra, workdir) if name == "build"]
+    return argv
+
+
+def buildx_table_flags() -> set[str]:
+    """The flag column of builder-flags.md's `docker buildx build` table."""
+    text = reference_file("builder-flags.md").read_text(encoding="utf-8")
+    section = text.split("## docker buildx build", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| (--[a-zA-Z-]+) ", section, flags=re.M))
+
+
+def used_flags(plan: list[tuple[str, list[str]]]) -> tuple[set[str], set[str]]:
+    """Flags of the `buildx build` steps, and of the `buildx create` steps."""
+    builds, creates = set(), set()
+    for _, argv in plan:
+        flags = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+        if argv[:3] == ["docker", "buildx", "build"]:
+            builds |= flags
+        elif argv[:3] == ["docker", "buildx", "create"]:
+            creates |= flags
+    return builds, creates
+
+
+class TestBuildxPlan:
+    """Each buildx-ecr variable (anchor-env.md A3) lands on the one `docker buildx build`."""
+
+    def test_defaults(self, tmp_path: Path) -> None:
+        """dockerd, then one build that pushes (no builder to create on the docker driver)."""
+        assert plan_steps({}, tmp_path)[0][0] == "dockerd"
+        assert steps({}, tmp_path) == snapshot(
+            [
+                [
+                    "docker",
+                    "buildx",
+                    "build",
+                    "--file=Dockerfile",
+                    "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                    "--push",
+                    "--metadata-file=/run/metadata.json",
+                    "--pull",
+                    "--label=org.opencontainers.image.created=2026-01-02T03:04:05Z",
+                    "--label=org.opencontainers.image.revision=00000000",
+                    ".",
+                ]
+            ]
+        )
+
+    def test_build_settings(self, tmp_path: Path) -> None:
+        """Dockerfile, context, args, labels, target, network, hosts, secrets, ssh, extra options."""
+        argv = build(SCENARIOS["build_settings"], tmp_path)
+        assert argv == snapshot(
+            [
+                "docker",
+                "buildx",
+                "build",
+                "--file=build/Dockerfile",
+                "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                "--push",
+                "--metadata-file=/run/metadata.json",
+                "--provenance=false",
+                "--sbom=false",
+                "--target=runtime",
+                "--no-cache",
+                "--add-host=db:10.0.0.5",
+                "--network=host",
+                "--quiet",
+                "--build-arg=A=1",
+                "--secret=id=npmrc,src=/ws/.npmrc",
+                "--secret=id=token,env=NPM_TOKEN",
+                "--secret=id=cert,src=/ws/cert.pem",
+                "--ssh=default=/run/ssh/id_key",
+                "--label=org.opencontainers.image.created=2026-01-02T03:04:05Z",
+                "--label=org.opencontainers.image.revision=00000000",
+                "--label=org.opencontainers.image.vendor=acme",
+                "--label=team=core",
+                "src",
+            ]
+        )
+        assert not any("SENTINELSSHKEYMATERIAL" in a for a in argv)
+
+    def test_multi_platform_on_a_container_builder(self, tmp_path: Path) -> None:
+        """The engine's docker driver cannot build a platform list: with a driver it gets a builder."""
+        extra = {**SCENARIOS["multi_platform"], "PLUGIN_BUILDER_DRIVER": "docker-container"}
+        assert "--platform=linux/amd64,linux/arm64" in build(extra, tmp_path)
+        assert "--builder=bpe-run" in build(extra, tmp_path)
+
+    def test_multi_platform_pushes_every_tag_in_one_build(self, tmp_path: Path) -> None:
+        """--platform takes the comma list as buildx does; BuildKit pushes, so there is no tag/push step."""
+        assert steps(SCENARIOS["multi_platform"], tmp_path) == snapshot(
+            [
+                [
+                    "docker",
+                    "buildx",
+                    "build",
+                    "--file=Dockerfile",
+                    "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                    "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
+                    "--push",
+                    "--metadata-file=/run/metadata.json",
+                    "--platform=linux/amd64,linux/arm64",
+                    "--pull",
+                    "--label=org.opencontainers.image.created=2026-01-02T03:04:05Z",
+                    "--label=org.opencontainers.image.revision=00000000",
+                    ".",
+                ]
+            ]
+        )
+
+    def test_cache_placeholders_are_filled_and_masked(self, tmp_path: Path) -> None:
+        """Harness placeholders get the PLUGIN_HARNESS_SELF_HOSTED_* values, shown as ***; cache-to
+        makes a docker-container builder (the docker driver cannot export a cache)."""
+        assert steps(SCENARIOS["caches"], tmp_path) == snapshot(
+            [
+                ["docker", "buildx", "create", "--use", "--name=bpe-run", "--driver=docker-container"],
+                [
+                    "docker",
+                    "buildx",
+                    "build",
+                    "--file=Dockerfile",
+                    "--builder=bpe-run",
+                    "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                    "--push",
+                    "--metadata-file=/run/metadata.json",
+                    "--pull",
+                    "--cache-from=type=s3,region=us-east-1,bucket=cache,access_key_id=***,secret_access_key=***,use_path_style=true,tls_insecure_skip_verify=true",
+                    "--cache-from=type=gcs,bucket=g,gcp_json_key=***,tls_insecure_skip_verify=true",
+                    "--cache-to=type=s3,region=us-east-1,bucket=cache,access_key_id=***,secret_access_key=***,mode=max,use_path_style=true,tls_insecure_skip_verify=true",
+                    "--cache-to=type=azblob,name=c,secret_access_key=***,tls_insecure_skip_verify=true",
+                    "--label=org.opencontainers.image.created=2026-01-02T03:04:05Z",
+                    "--label=org.opencontainers.image.revision=00000000",
+                    ".",
+                ],
+                ["docker", "buildx", "rm", "bpe-run"],
+            ]
+        )
+
+    def test_cache_secret_values_reach_argv_and_the_redactor(self, tmp_path: Path) -> None:
+        """buildx reads cache credentials only from argv: the raw values are there, and all are masked."""
+        resolved = resolve(load_settings({**BASE, **SCENARIOS["caches"]}), tmp_path)
+        plan = buildx_plan(resolved.settings, resolved.ctx, resolved.target, {}, run=RUN, now=NOW)
+        raw = " ".join(next(s for s in plan.steps if s.name == "build").argv)
+        gcp_b64 = "eyJwcml2YXRlX2tleSI6ImdjcC1zZW50aW5lbCJ9"
+        for value in ("AKIASENTINEL", "s3-secret-sentinel", gcp_b64, "azure-sentinel"):
+            assert value in raw
+            assert value in REDACTOR.secrets
+        assert "sentinel" not in " ".join(s.display for s in plan.steps)
+
+    def test_unfilled_placeholders_are_dropped(self, tmp_path: Path) -> None:
+        """Without a value the placeholder pair is removed (the anchor's GCP rule, for every kind)."""
+        extra = {"PLUGIN_CACHE_FROM": "type=gcs,bucket=g,gcp_json_key=harness_placeholder_gcp_creds,prefix=p"}
+        assert "--cache-from=type=gcs,bucket=g,prefix=p" in build(extra, tmp_path)
+
+    def test_inline_cache_to_stays_on_the_docker_driver(self, tmp_path: Path) -> None:
+        argv = build({"PLUGIN_CACHE_TO": "type=inline"}, tmp_path)
+        assert "--cache-to=type=inline" in argv
+        assert not any(a.startswith("--builder") for a in argv)
+
+    def test_driver_creates_and_removes_a_builder(self, tmp_path: Path) -> None:
+        """A driver other than docker: create --use (_NEW options, then the _OPTS fallback), rm at the end."""
+        assert [(n, a) for n, a in plan_steps(SCENARIOS["driver"], tmp_path) if n != "build"][1:] == snapshot(
+            [
+                (
+                    "builder",
+                    [
+                        "docker",
+                        "buildx",
+                        "create",
+                        "--use",
+                        "--name=ci-builder",
+                        "--driver=docker-container",
+                        "--driver-opt=network=host",
+                        "--driver-opt=memory=2g",
+                        "--driver-opt=image=mirror.example/moby/buildkit:v0.13.2",
+                        "--driver-opt=env.https_proxy=http://proxy:3128",
+                        "--buildkitd-config=/ws/buildkitd.toml",
+                        "--buildkitd-flags=--tls-handshake-timeout=30s --response-header-timeout=60s",
+                    ],
+                ),
+                (
+                    "builder-fallback",
+                    [
+                        "docker",
+                        "buildx",
+                        "create",
+                        "--use",
+                        "--name=ci-builder",
+                        "--driver=docker-container",
+                        "--driver-opt=network=host",
+                        "--driver-opt=image=mirror.example/moby/buildkit:v0.13.2",
+                        "--driver-opt=env.https_proxy=http://proxy:3128",
+                        "--buildkitd-config=/ws/buildkitd.toml",
+                        "--buildkitd-flags=--tls-handshake-timeout=30s --response-header-timeout=60s",
+                    ],
+                ),
+                ("builder-rm", ["docker", "buildx", "rm", "ci-builder"]),
+            ]
+        )
+        assert "--builder=ci-builder" in build(SCENARIOS["driver"], tmp_path)
+
+    def test_remote_driver_takes_the_endpoint(self, tmp_path: Path) -> None:
+        extra = {"PLUGIN_BUILDER_DRIVER": "remote", "PLUGIN_BUILDER_REMOTE_CONN": "tcp://buildkitd:1234"}
+        assert steps(extra, tmp_path)[0] == snapshot(
+            [
+                "docker",
+                "buildx",
+                "create",
+                "--use",
+                "--name=bpe-run",
+                "--driver=remote",
+                "tcp://buildkitd:1234",
+            ]
+        )
+
+    def test_no_push_builds_only(self, tmp_path: Path) -> None:
+        """PLUGIN_NO_PUSH alone: the result stays in the build cache, nothing is loaded."""
+        argv = build({"PLUGIN_NO_PUSH": "true"}, tmp_path)
+        assert not {"--push", "--load"} & set(argv)
+        assert not any(a.startswith("--output") for a in argv)
+
+    def test_no_push_with_load(self, tmp_path: Path) -> None:
+        assert "--load" in build({"PLUGIN_NO_PUSH": "true", "PLUGIN_BUILDX_LOAD": "true"}, tmp_path)
+
+    def test_no_push_with_tar_loads_and_saves(self, tmp_path: Path) -> None:
+        """As the anchor: --load, then docker save of every destination."""
+        assert steps({"PLUGIN_DRY_RUN": "true", "PLUGIN_TAR_PATH": "/out/image.tar"}, tmp_path) == snapshot(
+            [
+                [
+                    "docker",
+                    "buildx",
+                    "build",
+                    "--file=Dockerfile",
+                    "--tag=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                    "--load",
+                    "--metadata-file=/run/metadata.json",
+                    "--pull",
+                    "--label=org.opencontainers.image.created=2026-01-02T03:04:05Z",
+                    "--label=org.opencontainers.image.revision=00000000",
+                    ".",
+                ],
+                [
+                    "docker",
+                    "save",
+                    "--output=/out/image.tar",
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
+                ],
+            ]
+        )
+
+    def test_no_push_with_tar_and_format_exports_directly(self, tmp_path: Path) -> None:
+        argv_lists = steps(SCENARIOS["tar_with_format"], tmp_path)
+        assert len(argv_lists) == 1
+        assert "--output=type=oci,dest=/out/image.tar" in argv_lists[0]
+
+    def test_push_with_tar_saves_after_the_push(self, tmp_path: Path) -> None:
+        """On the docker driver the pushed image is in the engine too: docker save writes the tarball."""
+        names = [n for n, _ in plan_steps({"PLUGIN_TAR_PATH": "/out/image.tar"}, tmp_path)]
+        assert names == ["dockerd", "build", "save"]
+
+    def test_push_with_tar_on_a_container_builder_exports(self, tmp_path: Path) -> None:
+        """A container builder keeps nothing in the engine: a second (cached) build exports the tarball."""
+        extra = {"PLUGIN_TAR_PATH": "/out/image.tar", "PLUGIN_BUILDER_DRIVER": "docker-container"}
+        plan = plan_steps(extra, tmp_path)
+        assert [n for n, _ in plan] == ["dockerd", "builder", "build", "export", "builder-rm"]
+        export = dict(plan)["export"]
+        assert "--output=type=docker,dest=/out/image.tar" in export
+        assert "--push" not in export
+
+    def test_daemon_off_starts_nothing(self, tmp_path: Path) -> None:
+        """PLUGIN_DAEMON_OFF: no dockerd step, and no DOCKER_HOST of ours in the steps' env."""
+        resolved = resolve(load_settings({**BASE, "PLUGIN_DAEMON_OFF": "true"}), tmp_path)
+        plan = buildx_plan(resolved.settings, resolved.ctx, resolved.target, {}, run=RUN, now=NOW)
+        assert [s.name for s in plan.steps] == ["build"]
+        assert "DOCKER_HOST" not in plan.steps[0].env
+        assert plan.steps[0].env == {"DOCKER_CONFIG": "/run/cfg", "BUILDKIT_PROGRESS": "plain"}
+
+    def test_push_only_loads_tags_and_pushes(self, tmp_path: Path) -> None:
+        """PLUGIN_PUSH_ONLY: nothing to build; the docker builder's load, tag and push."""
+        extra = {"PLUGIN_PUSH_ONLY": "1", "PLUGIN_SOURCE_TAR_PATH": "/in/image.tar", "PLUGIN_DAEMON_OFF": "1"}
+        assert [n for n, _ in plan_steps(extra, tmp_path)] == ["load", "tag", "push"]
+
+    def test_extra_registries_are_tagged_in_the_same_build(self, tmp_path: Path) -> None:
+        west = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+        tags = [a for a in build({"PLUGIN_EXTRA_REGISTRIES": west}, tmp_path) if a.startswith("--tag")]
+        assert tags == [f"--tag={REGISTRY}/team/app:1.0", f"--tag={west}/team/app:1.0"]
+
+    def test_plan_command_prints_the_buildx_steps(self, tmp_path: Path) -> None:
+        """`python -m plugin plan` with PLUGIN_BUILDER=buildx (no longer refused)."""
+        document = plan_document(resolve(load_settings(BASE), tmp_path))
+        assert document["builder"] == "buildx"
+        assert [s["name"] for s in document["steps"]] == ["dockerd", "build"]
+
+
+class TestBuildxRefusals:
+    """What the buildx builder cannot do honestly is refused, every variable named at once."""
+
+    def test_refused_settings(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_BAKE_FILE": "docker-bake.hcl",
+            "PLUGIN_BAKE_OPTIONS": "app;--set=*.platform=linux/arm64",
+            "PLUGIN_BUILDKIT_INHERIT_AUTH": "true",
+            "PLUGIN_BUILDX_OUTPUT_FORMAT": "zip",
+            "PLUGIN_BUILDER_DRIVER": "remote",
+        }
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings({**BASE, **extra}), tmp_path)
+        assert [p.render() for p in caught.value.problems] == snapshot(
+            [
+                "PLUGIN_BAKE_FILE='docker-bake.hcl': not supported: see docs/buildx.md",
+                "PLUGIN_BAKE_OPTIONS='app;--set=*.platform=linux/arm64': not supported: see docs/buildx.md",
+                "PLUGIN_BUILDKIT_INHERIT_AUTH='true': not supported: it would put AWS credentials on the "
+                "buildx command line (see docs/buildx.md)",
+                "PLUGIN_BUILDX_OUTPUT_FORMAT='zip': one of docker, oci, tar",
+                "PLUGIN_BUILDER_REMOTE_CONN: the BuildKit endpoint (required with driver remote)",
+            ]
+        )
+
+    def test_other_builders_ignore_buildx_settings(self, tmp_path: Path) -> None:
+        """The refusals are the buildx builder's: PLUGIN_BAKE_FILE does not stop a docker build."""
+        env = {**BASE, "PLUGIN_BUILDER": "docker", "PLUGIN_BAKE_FILE": "x"}
+        resolved = resolve(load_settings(env), tmp_path)
+        assert resolved.builder == "docker"
+
+
+class TestBuildxWarnings:
+    """Settings that do nothing here are named in a warning, never silently dropped."""
+
+    def test_unused_settings_are_named(self) -> None:
+        from plugin.builders.buildx import buildx_warnings  # noqa: PLC0415
+
+        env = {
+            **BASE,
+            "PLUGIN_CACHE_METRICS_FILE": "/out/metrics.json",
+            "PLUGIN_USE_LOADED_BUILDKIT": "true",
+            "PLUGIN_BUILDKIT_ASSETS_DIR": "/buildkit",
+            "PLUGIN_BUILDKIT_VERSION": "moby/buildkit:v0.13.2",
+            "PLUGIN_BUILDER_CONFIG": "/ws/buildkitd.toml",
+            "PLUGIN_BUILDER_REMOTE_CONN": "tcp://x:1",
+            "PLUGIN_SQUASH": "true",
+            "PLUGIN_COMPRESS": "true",
+            "PLUGIN_BUILDX_LOAD": "true",
+            "PLUGIN_BUILDX_OUTPUT_FORMAT": "oci",
+            "PLUGIN_PLATFORM": "linux/amd64,linux/arm64",
+        }
+        loaded = load_settings(env)
+        assert [f["variable"] for _, f in buildx_warnings(loaded.settings, loaded.env)] == snapshot(
+            [
+                "PLUGIN_BUILDER_CONFIG",
+                "PLUGIN_BUILDKIT_VERSION",
+                "PLUGIN_BUILDER_REMOTE_CONN",
+                "PLUGIN_CACHE_METRICS_FILE",
+                "PLUGIN_USE_LOADED_BUILDKIT",
+                "PLUGIN_BUILDKIT_ASSETS_DIR",
+                "PLUGIN_SQUASH",
+                "PLUGIN_COMPRESS",
+                "PLUGIN_BUILDX_LOAD",
+                "PLUGIN_BUILDX_OUTPUT_FORMAT",
+                "PLUGIN_PLATFORM",
+            ]
+        )
+
+    def test_defaults_warn_about_nothing(self) -> None:
+        from plugin.builders.buildx import buildx_warnings  # noqa: PLC0415
+
+        loaded = load_settings(BASE)
+        assert buildx_warnings(loaded.settings, loaded.env) == []
+
+
+EVERY_VARIABLE = {k: v for env in SCENARIOS.values() for k, v in env.items() if k != "PLUGIN_NO_PUSH"}
+
+
+class TestBuildxFlagsExist:
+    """Every flag a buildx plan emits is in builder-flags.md's buildx table (create: its own short list)."""
+
+    def test_a_full_plan_uses_only_real_flags(self, tmp_path: Path) -> None:
+        builds, creates = used_flags(plan_steps(EVERY_VARIABLE, tmp_path))
+        assert len(builds) > 15
+        assert builds - buildx_table_flags() == set()
+        assert creates - CREATE_FLAGS == set()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        chosen=st.dictionaries(
+            st.sampled_from([*sorted(EVERY_VARIABLE), "PLUGIN_NO_PUSH", "PLUGIN_BUILDX_LOAD"]),
+            st.just("x"),
+            max_size=10,
+        )
+    )
+    def test_any_plan_uses_only_real_flags(self, chosen: dict[str, str], tmp_path: Path) -> None:
+        """Any combination of the scenario variables: still only table flags."""
+        extra = {k: EVERY_VARIABLE.get(k, "true") for k in chosen}
+        builds, creates = used_flags(plan_steps(extra, tmp_path))
+        assert builds - buildx_table_flags() == set()
+        assert creates - CREATE_FLAGS == set()
+
+
+def sh(name: str, script: str, *extra: str, allow_failure: bool = False) -> Step:
+    """A tiny real child: ``sh -c script`` (``extra`` become $0... so a step can carry --push)."""
+    return Step(name, ("sh", "-c", script, *extra), allow_failure=allow_failure)
+
+
+class TestBuildxRunLoop:
+    """run_buildx's step loop, with tiny real children."""
+
+    def test_a_failing_create_falls_back_to_the_old_driver_options(self, tmp_path: Path) -> None:
+        marker = tmp_path / "fallback-ran"
+        steps = [
+            sh("builder", "exit 1", allow_failure=True),
+            sh("builder-fallback", f"touch {marker}"),
+            sh("build", "exit 0"),
+        ]
+        _run_buildx_steps(steps, Runner(io.StringIO()), 0)
+        assert marker.exists()
+
+    def test_a_working_create_skips_the_fallback(self, tmp_path: Path) -> None:
+        marker = tmp_path / "fallback-ran"
+        steps = [sh("builder", "exit 0"), sh("builder-fallback", f"touch {marker}"), sh("build", "exit 0")]
+        _run_buildx_steps(steps, Runner(io.StringIO()), 0)
+        assert not marker.exists()
+
+    def test_a_transient_push_failure_reruns_the_build(self, tmp_path: Path) -> None:
+        """The first attempt fails pushing with a 503; the whole build runs again and succeeds."""
+        count = tmp_path / "count"
+        script = (
+            f"echo x >> {count}; [ $(wc -l < {count}) -ge 2 ] && exit 0; "
+            "echo 'ERROR: failed to push r/app:1: 503 Service Unavailable'; exit 1"
+        )
+        _run_buildx_steps([sh("build", script, "--push")], Runner(io.StringIO()), 2)
+        assert len(count.read_text().splitlines()) == 2
+
+    def test_a_failing_run_step_is_not_retried(self, tmp_path: Path) -> None:
+        """'timeout' printed by a RUN step is no registry hiccup: one attempt, the builder's status."""
+        count = tmp_path / "count"
+        script = f"echo x >> {count}; echo 'RUN ./test.sh: timeout after 3s'; exit 7"
+        with pytest.raises(BuildError) as caught:
+            _run_buildx_steps([sh("build", script, "--push")], Runner(io.StringIO()), 3)
+        assert caught.value.exit_code == 7
+        assert len(count.read_text().splitlines()) == 1
