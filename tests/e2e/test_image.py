@@ -10,13 +10,11 @@ registry on the host's loopback. Real runners start the image with --privileged;
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.services import Registry, require
-from tests.support.stack import ACCOUNT, ServiceError, running_moto, stop_process, wait_for
+from tests.support.stack import ACCOUNT, ServiceError, running_dockerd, running_moto
 
 pytestmark = pytest.mark.e2e
 
@@ -55,27 +53,6 @@ DIND_FLAGS = (
 START_TIMEOUT = 30.0
 _MNT_DETACH = 2
 _OCTAL = re.compile(r"\\([0-7]{3})")
-
-
-def _unix_ping(path: str) -> bool:
-    try:
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(1)
-            sock.connect(path)
-            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            return sock.recv(64).split(b"\r\n", 1)[0].split(b" ")[1:2] == [b"200"]
-    except OSError:
-        return False
-
-
-def _unmount_below(root: str) -> None:
-    """Lazily unmount what dockerd left below ``root`` (``<exec-root>/netns/default``)."""
-    prefix = os.path.realpath(root)
-    with open("/proc/self/mounts", encoding="utf-8") as f:
-        points = [_OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1]) for line in f]
-    libc = ctypes.CDLL(None, use_errno=True)
-    for point in sorted((p for p in points if p.startswith(prefix + "/")), key=len, reverse=True):
-        libc.umount2(point.encode(), _MNT_DETACH)
 
 
 @dataclass(frozen=True)
@@ -118,26 +95,12 @@ def engine() -> Iterator[Engine]:
                     pytest.fail(f"{WORK / 'docker.lock'} is held by another build", pytrace=False)
                 time.sleep(1)
         base = Path(tempfile.mkdtemp(prefix="e2e-dockerd-", dir="/tmp"))  # short: socket path limit
-        sock = base / "docker.sock"
-        log = base / "dockerd.log"
-        argv = [
-            "dockerd", "--iptables=false", "--ip-masq=false", "--bridge=none",
-            "--data-root", str(WORK / "docker"),
-            "--exec-root", str(base / "exec"),
-            "--pidfile", str(base / "docker.pid"),
-            "--host", f"unix://{sock}",
-        ]  # fmt: skip
-        with log.open("ab") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            try:
-                wait_for(lambda: _unix_ping(str(sock)), "dockerd", proc, log, START_TIMEOUT)
-            except ServiceError as exc:
-                pytest.fail(str(exc), pytrace=False)
-            yield Engine(f"unix://{sock}")
+            with running_dockerd(base, WORK / "docker") as host:
+                yield Engine(host)
+        except ServiceError as exc:
+            pytest.fail(str(exc), pytrace=False)
         finally:
-            stop_process(proc)
-            _unmount_below(str(base))
             shutil.rmtree(base, ignore_errors=True)
 
 

@@ -7,11 +7,9 @@ missing binary is a failure: CI must install what the tests need (``scripts/inst
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -21,7 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.stack import ServiceError, running_registry, stop_process
+from plugin.daemon import unmount_all
+from tests.support.stack import ServiceError, running_dockerd, running_registry, stop_process
 from tests.support.stack import wait_for as stack_wait_for
 
 DOCKERD = "dockerd"
@@ -63,27 +62,8 @@ def wait_for(
 
 
 def unmount_below(root: str) -> None:
-    """Lazily unmount everything dockerd left below ``root`` (``<exec-root>/netns/default``)."""
-    prefix = os.path.realpath(root)
-    with open("/proc/self/mounts", encoding="utf-8") as f:
-        points = [_OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1]) for line in f]
-    libc = ctypes.CDLL(None, use_errno=True)
-    for point in sorted(
-        (p for p in points if p == prefix or p.startswith(prefix + "/")), key=len, reverse=True
-    ):
-        libc.umount2(point.encode(), _MNT_DETACH)
-
-
-def unix_ping(path: str) -> bool:
-    try:
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(1)
-            sock.connect(path)
-            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            status_line = sock.recv(64).split(b"\r\n", 1)[0]
-            return status_line.split(b" ")[1:2] == [b"200"]
-    except OSError:
-        return False
+    """Unmount what dockerd left below ``root`` (``<exec-root>/netns/default``): the plugin's own code."""
+    unmount_all(root)
 
 
 # -- dockerd ------------------------------------------------------------------------------------
@@ -99,26 +79,12 @@ def dockerd_engine() -> Iterator[str]:
     """A test dockerd (no bridge, no iptables); yields its DOCKER_HOST. RUN steps need --network host."""
     require(DOCKERD, root=True)
     base = Path(short_tempdir("t-dockerd-"))
-    sock = base / "docker.sock"
-    log = base / "dockerd.log"
-    argv = [
-        DOCKERD,
-        "--iptables=false",
-        "--ip-masq=false",
-        "--bridge=none",
-        "--data-root", str(base / "data"),
-        "--exec-root", str(base / "exec"),
-        "--pidfile", str(base / "docker.pid"),
-        "--host", f"unix://{sock}",
-    ]  # fmt: skip
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        wait_for(lambda: unix_ping(str(sock)), START_TIMEOUT, "dockerd", proc, log)
-        yield f"unix://{sock}"
+        with running_dockerd(base) as host:
+            yield host
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
     finally:
-        stop_process(proc)
-        unmount_below(str(base))
         shutil.rmtree(base, ignore_errors=True)
 
 

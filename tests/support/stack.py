@@ -23,6 +23,8 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
+from plugin.daemon import ping, unmount_all
+
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 HTPASSWD = "htpasswd"
 ECR_USER = "AWS"
@@ -160,3 +162,32 @@ def running_moto() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+TEST_DAEMON_FLAGS = ("--iptables=false", "--ip-masq=false", "--bridge=none")  # nothing to spare on these VMs
+
+
+@contextlib.contextmanager
+def running_dockerd(base: Path, data_root: Path | None = None) -> Iterator[str]:
+    """A test dockerd (no bridge, no iptables: RUN steps need --network host) with its files under
+    ``base`` (keep it short: the unix socket path limit); yields DOCKER_HOST. Stopped and unmounted
+    (``<exec-root>/netns/default``) on exit, with the plugin's own ``ping`` and ``unmount_all``.
+    """
+    sock = base / "docker.sock"
+    log = base / "dockerd.log"
+    argv = [
+        "dockerd", *TEST_DAEMON_FLAGS,
+        "--data-root", str(data_root or base / "data"),
+        "--exec-root", str(base / "exec"),
+        "--pidfile", str(base / "docker.pid"),
+        "--host", f"unix://{sock}",
+    ]  # fmt: skip
+    base.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: ping(f"unix://{sock}"), "dockerd", proc, log)
+        yield f"unix://{sock}"
+    finally:
+        stop_process(proc)
+        unmount_all(str(base))
