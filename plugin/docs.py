@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import typing
 from typing import Any, Literal, get_args, get_origin
 
@@ -141,18 +142,22 @@ the builder's own status when it fails, 128+N when stopped by signal N.
 """
 
 
+def _help_entry(info: FieldInfo) -> list[str]:
+    """One variable: its names, then type, default and builders, then its meaning, wrapped."""
+    names = aliases(info)
+    also = f"  (also {', '.join(names[1:])})" if len(names) > 1 else ""
+    default = default_text(info).strip("`").replace("–", "none")
+    facts = f"{type_name(info).replace(chr(92), '')}; default: {default}; builders: {builders_text(info)}"
+    meaning = textwrap.wrap(info.description or "", width=92)
+    return [f"  {names[0]}{also}", f"      {facts}", *(f"      {line}" for line in meaning)]
+
+
 def render_help() -> str:
     out = [USAGE]
     for title, model in GROUPS:
         out.append(f"{title}:")
         for info in model.model_fields.values():
-            names = aliases(info)
-            extra = f" (also {', '.join(names[1:])})" if len(names) > 1 else ""
-            out.append(f"  {names[0]}{extra}")
-            out.append(
-                f"      {type_name(info).replace(chr(92), '')}, default {default_text(info).strip('`')}; "
-                f"{builders_text(info)}. {info.description or ''}"
-            )
+            out += _help_entry(info)
         out.append("")
     return "\n".join(out)
 
