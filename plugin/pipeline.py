@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
 from plugin.context import CIContext
 from plugin.dockerconfig import write_docker_config
-from plugin.ecr import Ecr, RepositoryState, TagDecision, decide
+from plugin.ecr import Ecr, RegistryCredentials, RepositoryState, TagDecision, decide
 from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
 from plugin.outputs import (
@@ -148,6 +149,49 @@ def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None, always: 
     return decision
 
 
+@dataclass
+class _RegistryWork:
+    """What one registry gave: its host, the login, the repository as found or made."""
+
+    ecr: Ecr
+    registry: str
+    creds: RegistryCredentials = field(repr=False)
+    state: RepositoryState | None
+
+    def summary(self, repository: str) -> dict[str, Any]:
+        state = self.state
+        return {
+            "registry": self.registry,
+            "repository": repository,
+            "exists": bool(state and state.exists),
+            "created": bool(state and state.created),
+            "immutable": bool(state and state.immutable),
+            "actions": state.actions if state else [],
+        }
+
+
+def _registry_work(session: AwsSession, r: Resolved, host: str | None) -> _RegistryWork:
+    """Token and repository for one registry (its host from the token when none was given)."""
+    s = r.settings
+    ecr = Ecr(session, host or "", s.account, s.region)
+    creds = ecr.token()
+    registry = host or creds.endpoint
+    if r.target.registry is None:
+        r.target = r.target.with_registry(registry)
+    return _RegistryWork(ecr, registry, creds, _repository_state(ecr, r))
+
+
+def _all_registries(session: AwsSession, r: Resolved) -> list[_RegistryWork]:
+    """The main registry first (it may name itself through its token), then the others concurrently."""
+    hosts = list(r.target.registries)
+    main = _registry_work(session, r, hosts[0] if hosts else None)
+    others = hosts[1:]
+    if not others:
+        return [main]
+    with ThreadPoolExecutor(max_workers=min(4, len(others))) as pool:
+        return [main, *pool.map(lambda host: _registry_work(session, r, host), others)]
+
+
 def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) -> Prepared:
     """Credentials, repositories, tag check and Docker config; no build.
 
@@ -157,42 +201,26 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="build-push-ecr-"))
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
-    target, decision, repos = r.target, None, []
+    decision, repos = None, []
     if not s.no_push:
         session = make_session(
             aws_auth(s, r.ctx),
             RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds)),
         )
-        hosts: list[str | None] = list(target.registries) or [None]
-        for index, host in enumerate(hosts):
-            ecr = Ecr(session, host or "", s.account, s.region)
-            creds = ecr.token()
-            registry = host or creds.endpoint
-            auths[registry] = (creds.username, creds.password)
-            if index == 0 and target.registry is None:
-                target = target.with_registry(registry)
-                r.target = target
-            state = _repository_state(ecr, r)
-            repos.append(
-                {
-                    "registry": registry,
-                    "repository": target.repository,
-                    "exists": bool(state and state.exists),
-                    "created": bool(state and state.created),
-                    "immutable": bool(state and state.immutable),
-                    "actions": state.actions if state else [],
-                }
-            )
-            if index == 0:
-                cache = cache_spec(s, target.repository)
-                if cache and cache.asks_anything:
-                    ecr.ensure_repository(cache)
-                decision = _tag_decision(ecr, r, state, check_tags)
+        done = _all_registries(session, r)
+        for work in done:
+            auths[work.registry] = (work.creds.username, work.creds.password)
+            repos.append(work.summary(r.target.repository))
+        main = done[0]
+        cache = cache_spec(s, r.target.repository)
+        if cache and cache.asks_anything:
+            main.ecr.ensure_repository(cache)
+        decision = _tag_decision(main.ecr, r, main.state, check_tags)
     config_dir = run_dir / "docker-config"
     write_docker_config(
         config_dir, auths, s.config.get_secret_value() if s.config else None, _existing_config(r.loaded.env)
     )
-    return Prepared(target, run_dir, config_dir, auths, decision, repos)
+    return Prepared(r.target, run_dir, config_dir, auths, decision, repos)
 
 
 def write_outputs(r: Resolved, result: BuildResult) -> None:
