@@ -28,6 +28,7 @@ from plugin.plan import Step
 from plugin.planning import Resolved
 from plugin.registry import manifest_digest
 from plugin.run import Runner
+from plugin.tarpush import push_tarball
 
 log = get_logger("plugin.build")
 # Push failures worth another try: registry 5xx, timeouts, dropped connections.
@@ -70,12 +71,20 @@ def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if r.builder == "kaniko":
-        digest = run_kaniko(r, prep, runner)
+        digest = push_tarball_only(r, prep) if r.settings.push_only else run_kaniko(r, prep, runner)
         verify_existing(prep, digest)
         return digest
     if r.builder == "buildx" and not r.settings.push_only:
         return run_buildx(r, prep, runner)
     return run_docker(r, prep, runner)
+
+
+def push_tarball_only(r: Resolved, prep: Prepared) -> str:
+    """kaniko-ecr's push-only: PLUGIN_SOURCE_TAR_PATH pushed over the registry API, no executor or daemon."""
+    target = prep.target
+    hosts = target.registries
+    destinations = [(host, target.repository, tag) for host in hosts for tag in prep.push_tags]
+    return push_tarball(Path(r.settings.source_tar_path or ""), destinations, prep.auths, prep.run_dir)
 
 
 def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:

@@ -85,6 +85,8 @@ def cache_spec(settings: Settings, repository: str) -> RepositorySpec | None:
 
 def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
     if r.builder == "kaniko":
+        if r.settings.push_only:  # the tarball goes over the registry API: no process at all
+            return Plan("kaniko", [])
         return kaniko_plan(r.settings, r.ctx, r.target, env, **kwargs)
     if r.builder == "buildx":
         from plugin.builders.buildx import buildx_plan  # noqa: PLC0415 - imported only for its builder
@@ -128,6 +130,8 @@ def plan_document(r: Resolved) -> dict[str, Any]:
         return doc
     doc["ecr"] = ecr_actions(r)
     doc["steps"] = builder_plan(r, r.loaded.env).to_json()
+    if r.builder == "kaniko" and r.settings.push_only:
+        doc["push_tarball"] = {"source": r.settings.source_tar_path, "destinations": doc["destinations"]}
     if r.tags.notes:
         doc["notes"] = r.tags.notes
     return doc

@@ -35,14 +35,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _transient(exc: BaseException) -> bool:
+def transient_http_error(exc: BaseException) -> bool:
+    """A registry answer worth another try: 5xx, 429, a dropped connection, a timeout."""
     if isinstance(exc, urllib.error.HTTPError):
         return exc.code >= 500 or exc.code == 429
     return isinstance(exc, urllib.error.URLError | TimeoutError | ConnectionError)
 
 
 @retry(
-    retry=retry_if_exception(_transient),
+    retry=retry_if_exception(transient_http_error),
     stop=stop_after_attempt(4),
     wait=wait_random_exponential(multiplier=0.2, max=3),
     reraise=True,

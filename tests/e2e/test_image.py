@@ -194,7 +194,7 @@ class TestImageBasics:
 class TestDockerBuilderInsideTheImage:
     """The important one: a real build and push by the plugin inside its own image."""
 
-    def test_builds_and_pushes_to_the_registry(  # noqa: PLR0917 - fixtures
+    def test_builds_and_pushes_to_the_registry(
         self, engine: Engine, image: str, workspace: Path, moto_url: str, registry: Registry,
         tmp_path: Path,
     ):  # fmt: skip
@@ -248,7 +248,7 @@ class TestDockerBuilderInsideTheImage:
 class TestBuildxInsideTheImage:
     """PLUGIN_BUILDER=buildx inside the image: one buildx build pushes every tag (docker driver)."""
 
-    def test_builds_and_pushes_every_tag_with_buildx(  # noqa: PLR0917 - fixtures
+    def test_builds_and_pushes_every_tag_with_buildx(
         self, engine: Engine, image: str, workspace: Path, moto_url: str, registry: Registry,
         tmp_path: Path,
     ):  # fmt: skip
@@ -344,7 +344,7 @@ class TestKanikoVariantWithAStubExecutor:
         assert plan["builder"] == "kaniko"
         assert plan["steps"][-1]["argv"][0] == "/kaniko/executor"
 
-    def test_run_hands_the_executor_its_destinations_and_credentials(  # noqa: PLR0917 - fixtures
+    def test_run_hands_the_executor_its_destinations_and_credentials(
         self, engine: Engine, kaniko_stub_image: str, workspace: Path, moto_url: str, registry: Registry,
         tmp_path: Path,
     ):  # fmt: skip
