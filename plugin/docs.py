@@ -111,7 +111,7 @@ HEADER = """# Settings reference
 Generated from the settings model (`python -m plugin.docs > docs/settings.md`); a test fails when this
 file is stale. Every variable is read from the environment; an empty variable counts as unset. Where a
 setting has several variables, the first non-empty one in the order shown wins. Booleans accept
-true/false, 1/0, yes/no, on/off in any case. Lists are comma-separated and trimmed; the `(;)` ones
+true/false, 1/0, yes/no, on/off in any case. Lists are comma-separated and trimmed; the "list (`;`)" ones
 are separated by semicolons so that values may contain commas. Secrets are never logged, printed or
 put on a command line.
 """
