@@ -27,6 +27,7 @@ from plugin.outputs import (
 from plugin.planning import Resolved, cache_spec, repository_spec
 from plugin.settings import Settings
 from plugin.target import Target
+from plugin.trust import trust_from_context
 
 log = get_logger("plugin.pipeline")
 HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")
@@ -199,6 +200,7 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     """
     s = r.settings
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="build-push-ecr-"))
+    trust_from_context(r.ctx.ca_path, run_dir)  # before the first HTTPS call, and for every child
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
     decision, repos = None, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import re
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -169,11 +170,17 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
-    """Run a FaultProxy on 127.0.0.1 (free port) in front of ``upstream``; always shut it down."""
+def fault_proxy(upstream: str, tls: ssl.SSLContext | None = None) -> Iterator[FaultProxy]:
+    """Run a FaultProxy on 127.0.0.1 (free port) in front of ``upstream``; always shut it down.
+
+    With ``tls`` (a server context) it speaks HTTPS, as a TLS-intercepting corporate proxy would.
+    """
     proxy = FaultProxy(upstream)
     server = _Server(("127.0.0.1", 0), _handler(proxy))
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    proxy.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:

@@ -1,0 +1,54 @@
+"""HARNESS_CA_PATH: trust a corporate CA (a TLS-intercepting proxy) in every HTTPS client of the run.
+
+The anchor installed the CA into the OS trust store. Here the CA is appended to a copy of the bundle
+already in use, and the run points ``SSL_CERT_FILE`` (OpenSSL, Python, and Go programs: dockerd, the
+docker CLI, kaniko) and ``AWS_CA_BUNDLE`` (boto3) at that copy; children inherit both. Nothing on the
+machine is changed, and the user's own ``SSL_CERT_FILE`` / ``AWS_CA_BUNDLE`` stay part of the bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import MutableMapping
+from pathlib import Path
+
+from botocore.httpsession import DEFAULT_CA_BUNDLE
+
+from plugin.errors import ConfigError
+from plugin.log import get_logger
+
+log = get_logger("plugin.trust")
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+VARIABLE = "HARNESS_CA_PATH"
+
+
+def base_bundle(env: MutableMapping[str, str]) -> Path:
+    """The bundle in use now: the user's SSL_CERT_FILE / AWS_CA_BUNDLE, the system's, else botocore's."""
+    candidates = [env.get("SSL_CERT_FILE"), env.get("AWS_CA_BUNDLE"), ssl.get_default_verify_paths().cafile]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return Path(DEFAULT_CA_BUNDLE)
+
+
+def trust_ca(ca_path: str, run_dir: Path, env: MutableMapping[str, str]) -> Path:
+    """Write base bundle + the CA into ``run_dir`` and point SSL_CERT_FILE and AWS_CA_BUNDLE at it."""
+    try:
+        ca = Path(ca_path).read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(VARIABLE, ca_path, f"a readable PEM file ({exc.strerror})") from None
+    if _PEM_BEGIN not in ca:
+        raise ConfigError.single(VARIABLE, ca_path, "a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    bundle = run_dir / "ca-bundle.pem"
+    bundle.write_bytes(base_bundle(env).read_bytes().rstrip(b"\n") + b"\n" + ca.strip() + b"\n")
+    bundle.chmod(0o644)
+    env["SSL_CERT_FILE"] = env["AWS_CA_BUNDLE"] = str(bundle)
+    log.info("trust.ca_added", ca=ca_path, bundle=str(bundle))
+    return bundle
+
+
+def trust_from_context(ca_path: str | None, run_dir: Path) -> None:
+    """Apply HARNESS_CA_PATH to this process (and so to every child) when it is set."""
+    if ca_path:
+        trust_ca(ca_path, run_dir, os.environ)
