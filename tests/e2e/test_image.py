@@ -191,6 +191,45 @@ class TestImageBasics:
         assert lines[3].startswith("Python 3.13")
 
 
+def runner_env(moto_url: str, registry: Registry, **settings: str) -> dict[str, str]:
+    """What a runner passes for a build+push against the host's moto and registry, plus ``settings``."""
+    return {
+        "PLUGIN_REGISTRY": registry.host,
+        "PLUGIN_ACCOUNT": ACCOUNT,
+        "PLUGIN_REGION": "us-east-1",
+        "PLUGIN_CREATE_REPOSITORY": "true",
+        "PLUGIN_SECRETS_FROM_ENV": "token=BUILD_TOKEN",
+        "PLUGIN_NETWORK": "host",
+        "PLUGIN_DAEMON_ARGS": "--iptables=false --ip-masq=false --bridge=none",
+        "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
+        "DRONE_OUTPUT": "/drone/out/drone-output.env",
+        "DRONE_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "AWS_ENDPOINT_URL_ECR": moto_url,
+        "AWS_ENDPOINT_URL_STS": moto_url,
+        "AWS_ACCESS_KEY_ID": "e2e",
+        "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        **settings,
+    }
+
+
+def run_in_image(engine: Engine, workspace: Path, out: Path, env: dict[str, str]) -> str:
+    """``docker run`` of the image as a runner does (docker-in-docker); returns its output, status 0."""
+    done = engine.run(
+        *DIND_FLAGS,
+        "-v", f"{workspace}:/drone/src",
+        "-v", f"{out}:/drone/out",
+        "-w", "/drone/src",
+        command="run",
+        env=env,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+    return output
+
+
 class TestDockerBuilderInsideTheImage:
     """The important one: a real build and push by the plugin inside its own image."""
 
@@ -200,41 +239,12 @@ class TestDockerBuilderInsideTheImage:
     ):  # fmt: skip
         out = tmp_path / "out"
         out.mkdir()
-        env = {
-            "PLUGIN_BUILDER": "docker",
-            "PLUGIN_REGISTRY": registry.host,
-            "PLUGIN_ACCOUNT": ACCOUNT,
-            "PLUGIN_REGION": "us-east-1",
-            "PLUGIN_REPO": "e2e/app",
-            "PLUGIN_TAGS": "1.0.0,latest",
-            "PLUGIN_CREATE_REPOSITORY": "true",
-            "PLUGIN_BUILD_ARGS": "GREETING=hello-from-the-image",
-            "PLUGIN_SECRETS_FROM_ENV": "token=BUILD_TOKEN",
-            "BUILD_TOKEN": "e2e-secret-value-never-printed",
-            "PLUGIN_NETWORK": "host",
-            "PLUGIN_DAEMON_ARGS": "--iptables=false --ip-masq=false --bridge=none",
-            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
-            "DRONE_OUTPUT": "/drone/out/drone-output.env",
-            "DRONE_CARD_PATH": "/drone/out/card.json",
-            "DRONE_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
-            "AWS_ENDPOINT_URL_ECR": moto_url,
-            "AWS_ENDPOINT_URL_STS": moto_url,
-            "AWS_ACCESS_KEY_ID": "e2e",
-            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
-        done = engine.run(
-            *DIND_FLAGS,
-            "-v", f"{workspace}:/drone/src",
-            "-v", f"{out}:/drone/out",
-            "-w", "/drone/src",
-            command="run",
-            env=env,
+        env = runner_env(
+            moto_url, registry, PLUGIN_BUILDER="docker", PLUGIN_REPO="e2e/app", PLUGIN_TAGS="1.0.0,latest",
+            PLUGIN_BUILD_ARGS="GREETING=hello-from-the-image", BUILD_TOKEN="e2e-secret-value-never-printed",
+            DRONE_CARD_PATH="/drone/out/card.json",
         )  # fmt: skip
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-6000:]
+        output = run_in_image(engine, workspace, out, env)
         assert "e2e-secret-value-never-printed" not in output
         assert "e2e-secret" not in output.replace("e2e-secret-value", "")  # the AWS secret key neither
         assert registry.tags("e2e/app") == ["1.0.0", "latest"]
@@ -255,42 +265,12 @@ class TestBuildxInsideTheImage:
         """Tags, the digest the registry serves in DRONE_OUTPUT and the artifact, no secret in the output."""
         out = tmp_path / "out"
         out.mkdir()
-        env = {
-            "PLUGIN_BUILDER": "buildx",
-            "PLUGIN_REGISTRY": registry.host,
-            "PLUGIN_ACCOUNT": ACCOUNT,
-            "PLUGIN_REGION": "us-east-1",
-            "PLUGIN_REPO": "e2e/buildx",
-            "PLUGIN_TAGS": "3.0.0,latest",
-            "PLUGIN_CREATE_REPOSITORY": "true",
-            "PLUGIN_BUILD_ARGS": "GREETING=hello-from-buildx",
-            "PLUGIN_SECRETS_FROM_ENV": "token=BUILD_TOKEN",
-            "BUILD_TOKEN": "e2e-buildx-secret-never-printed",
-            "PLUGIN_NETWORK": "host",
-            "PLUGIN_DAEMON_ARGS": "--iptables=false --ip-masq=false --bridge=none",
-            "PLUGIN_METADATA_FILE": "/drone/out/metadata.json",
-            "PLUGIN_TAR_PATH": "/drone/out/image.tar",
-            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
-            "DRONE_OUTPUT": "/drone/out/drone-output.env",
-            "DRONE_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
-            "AWS_ENDPOINT_URL_ECR": moto_url,
-            "AWS_ENDPOINT_URL_STS": moto_url,
-            "AWS_ACCESS_KEY_ID": "e2e",
-            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        }
-        done = engine.run(
-            *DIND_FLAGS,
-            "-v", f"{workspace}:/drone/src",
-            "-v", f"{out}:/drone/out",
-            "-w", "/drone/src",
-            command="run",
-            env=env,
+        env = runner_env(
+            moto_url, registry, PLUGIN_BUILDER="buildx", PLUGIN_REPO="e2e/buildx", PLUGIN_TAGS="3.0.0,latest",
+            PLUGIN_BUILD_ARGS="GREETING=hello-from-buildx", BUILD_TOKEN="e2e-buildx-secret-never-printed",
+            PLUGIN_METADATA_FILE="/drone/out/metadata.json", PLUGIN_TAR_PATH="/drone/out/image.tar",
         )  # fmt: skip
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-6000:]
+        output = run_in_image(engine, workspace, out, env)
         assert "docker buildx build" in output
         assert "e2e-buildx-secret-never-printed" not in output
         assert "e2e-secret" not in output
