@@ -6,13 +6,13 @@ config; loopback registries are spoken to over plain HTTP, as the Docker engine 
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import urllib.error
 import urllib.request
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from plugin.dockerconfig import encode_auth
 from plugin.errors import RunError
 
 MANIFEST_TYPES = ", ".join(
@@ -42,17 +42,30 @@ def transient_http_error(exc: BaseException) -> bool:
     return isinstance(exc, urllib.error.URLError | TimeoutError | ConnectionError)
 
 
-@retry(
+# Every registry API call: a few quick tries on 5xx, 429, resets and timeouts, then the error itself.
+registry_retry = retry(
     retry=retry_if_exception(transient_http_error),
     stop=stop_after_attempt(4),
     wait=wait_random_exponential(multiplier=0.2, max=3),
     reraise=True,
 )
+
+
+def api_base(host: str, repository: str) -> str:
+    """``<scheme>://<host>/v2/<repository>``: https, or plain http on loopback as the engine does."""
+    scheme = "http" if is_loopback(host) else "https"
+    return f"{scheme}://{host}/v2/{repository}"
+
+
+def auth_headers(auth: tuple[str, str] | None) -> dict[str, str]:
+    """HTTP Basic auth with the Docker config's credentials (ECR and docker-registry accept it)."""
+    return {"Authorization": f"Basic {encode_auth(*auth)}"} if auth else {}
+
+
+@registry_retry
 def _head(url: str, auth: tuple[str, str] | None) -> str | None:
-    request = urllib.request.Request(url, method="HEAD", headers={"Accept": MANIFEST_TYPES})  # noqa: S310
-    if auth:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
+    headers = {"Accept": MANIFEST_TYPES, **auth_headers(auth)}
+    request = urllib.request.Request(url, method="HEAD", headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - https, or http on loopback
         digest: str | None = response.headers.get("Docker-Content-Digest")
         return digest
@@ -60,8 +73,7 @@ def _head(url: str, auth: tuple[str, str] | None) -> str | None:
 
 def manifest_digest(host: str, repository: str, tag: str, auth: tuple[str, str] | None) -> str:
     """The digest the registry serves for repository:tag; RunError naming the image otherwise."""
-    scheme = "http" if is_loopback(host) else "https"
-    url = f"{scheme}://{host}/v2/{repository}/manifests/{tag}"
+    url = f"{api_base(host, repository)}/manifests/{tag}"
     try:
         digest = _head(url, auth)
     except urllib.error.HTTPError as exc:

@@ -8,7 +8,6 @@ already has are not sent again; the manifest is Docker's v2 schema 2, and its di
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import json
@@ -24,11 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
-
 from plugin.errors import ConfigError, RunError
 from plugin.log import get_logger
-from plugin.registry import is_loopback, transient_http_error
+from plugin.registry import api_base, auth_headers, registry_retry
 
 log = get_logger("plugin.tarpush")
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -103,18 +100,10 @@ class _Registry:
     """Just enough of the distribution API to upload blobs and a manifest, with Basic auth."""
 
     def __init__(self, host: str, repository: str, auth: tuple[str, str] | None) -> None:
-        scheme = "http" if is_loopback(host) else "https"
-        self.base = f"{scheme}://{host}/v2/{repository}"
-        self.host, self.repository = host, repository
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
-        self.headers = {"Authorization": f"Basic {token}"} if token else {}
+        self.base = api_base(host, repository)
+        self.headers = auth_headers(auth)
 
-    @retry(
-        retry=retry_if_exception(transient_http_error),
-        stop=stop_after_attempt(4),
-        wait=wait_random_exponential(multiplier=0.2, max=3),
-        reraise=True,
-    )
+    @registry_retry
     def request(self, method: str, url: str, body: Path | bytes | None = None, **headers: str) -> Any:
         data: Any = body
         if isinstance(body, Path):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from plugin.builders.common import build_args, labels
+from plugin.builders.common import build_args, labels, secret_args
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
@@ -119,19 +119,6 @@ def cache_spec(settings: Settings, spec: str) -> str:
     return spec
 
 
-def _secret_args(settings: Settings, run: BuildxRun) -> list[str]:
-    out = [f"--secret={settings.secret}"] if settings.secret else []
-    for item in settings.secrets_from_env:
-        ident, _, name = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},env={name.strip()}")
-    for item in settings.secrets_from_file:
-        ident, _, path = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},src={path.strip()}")
-    if settings.ssh_agent_key:
-        out.append(f"--ssh=default={run.ssh_key_path}")
-    return out
-
-
 def output_args(settings: Settings) -> list[str]:
     """--push; without a push: --output to the tarball, or --load (for --load + docker save, or asked)."""
     if not settings.no_push:
@@ -165,7 +152,7 @@ def build_argv(
     argv += [f"--cache-from={cache_spec(settings, s)}" for s in settings.cache_from]
     argv += [f"--cache-to={cache_spec(settings, s)}" for s in settings.cache_to]
     argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
-    argv += _secret_args(settings, run)
+    argv += secret_args(settings, run.ssh_key_path)
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "buildx", now)]
     return [*argv, settings.context]
 

@@ -74,3 +74,17 @@ def labels(settings: Settings, ctx: CIContext, builder: str, now: datetime | Non
             out += auto_labels(ctx, settings.repo_link, now)
         out += [f"{OCI}.{item}" for item in settings.label_schema]
     return out + list(settings.custom_labels)
+
+
+def secret_args(settings: Settings, ssh_key_path: str) -> list[str]:
+    """BuildKit secrets (spec, from env, from file) and the SSH key file: names and paths, never values."""
+    out = [f"--secret={settings.secret}"] if settings.secret else []
+    for item in settings.secrets_from_env:
+        ident, _, name = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},env={name.strip()}")
+    for item in settings.secrets_from_file:
+        ident, _, path = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},src={path.strip()}")
+    if settings.ssh_agent_key:
+        out.append(f"--ssh=default={ssh_key_path}")
+    return out

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin.builders.common import build_args, labels
+from plugin.builders.common import build_args, labels, secret_args
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.flags import flag_argv
@@ -59,19 +59,6 @@ def daemon_options(settings: Settings, target: Target, run_dir: str | None = Non
     )
 
 
-def _secret_args(settings: Settings, run: DockerRun) -> list[str]:
-    out = [f"--secret={settings.secret}"] if settings.secret else []
-    for item in settings.secrets_from_env:
-        ident, _, name = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},env={name.strip()}")
-    for item in settings.secrets_from_file:
-        ident, _, path = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},src={path.strip()}")
-    if settings.ssh_agent_key:
-        out.append(f"--ssh=default={run.ssh_key_path}")
-    return out
-
-
 def uses_buildkit(settings: Settings) -> bool:
     """BuildKit, except for squash, which only the classic builder does."""
     return not (settings.squash and settings.experimental)
@@ -86,7 +73,7 @@ def build_argv(
     argv += flag_argv(settings, "docker")
     argv += [f"--cache-from={ref}" for ref in settings.cache_from]
     argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
-    argv += _secret_args(settings, run)
+    argv += secret_args(settings, run.ssh_key_path)
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "docker", now)]
     return [*argv, settings.context]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -48,11 +47,6 @@ DIND_FLAGS = (
     "-v", "/sys/fs/cgroup:/sys/fs/cgroup",
     "-v", "/var/lib/docker",  # an anonymous volume: overlay2 cannot nest on the container's overlay
 )  # fmt: skip
-
-
-START_TIMEOUT = 30.0
-_MNT_DETACH = 2
-_OCTAL = re.compile(r"\\([0-7]{3})")
 
 
 @dataclass(frozen=True)

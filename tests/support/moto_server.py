@@ -18,7 +18,6 @@ import requests
 
 from tests.support.stack import running_moto
 
-START_TIMEOUT = 15.0
 ACCOUNT = "123456789012"  # moto's default account for any unknown access key
 REGION = "us-east-1"
 

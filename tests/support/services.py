@@ -8,7 +8,6 @@ missing binary is a failure: CI must install what the tests need (``scripts/inst
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from plugin.daemon import unmount_all
-from tests.support.stack import ServiceError, running_dockerd, running_registry, stop_process
+from tests.support.stack import ServiceError, running_dockerd, running_registry
 from tests.support.stack import wait_for as stack_wait_for
 
 DOCKERD = "dockerd"
@@ -28,9 +27,6 @@ REGISTRY = "/usr/bin/docker-registry"
 HTPASSWD = "htpasswd"
 ECR_USER = "AWS"
 ECR_PASSWORD = "123456789012-auth-token"  # what moto's ECR token decodes to
-START_TIMEOUT = 30.0
-_MNT_DETACH = 2
-_OCTAL = re.compile(r"\\([0-7]{3})")
 
 
 def require(*programs: str, root: bool = False) -> None:
@@ -46,9 +42,6 @@ def require(*programs: str, root: bool = False) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI: {why}", pytrace=False)
     pytest.skip(why)
-
-
-stop = stop_process  # the shorter name the fixtures and the e2e tests use
 
 
 def wait_for(
