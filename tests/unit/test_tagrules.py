@@ -4,6 +4,10 @@ tags with PLUGIN_TAG_SERVICE."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -427,3 +431,37 @@ class TestPlanAndLog:
             ("settings.not_used", {"variable": "PLUGIN_TAG_FLAVOR", "hint": "only PLUGIN_TAG_RULES uses it"}),
             ("settings.not_used", {"variable": "PLUGIN_TAG_EVENT", "hint": "only PLUGIN_TAG_RULES uses it"}),
         ]
+
+
+class TestCommandLine:
+    """`python -m plugin plan` as a runner starts it: exit 2 naming the line, or exit 0 with the skip."""
+
+    def run(self, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **BASE, "PLUGIN_BUILDER": "kaniko", **env}
+        return subprocess.run(
+            [sys.executable, "-m", "plugin", "plan"],
+            env=full,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def test_bad_rule_exits_2_naming_variable_and_line(self, tmp_path: Path) -> None:
+        result = self.run({"PLUGIN_TAG_RULES": "type=sha\ntype=semver,pattern={{major}"}, tmp_path)
+        assert result.returncode == 2
+        assert "PLUGIN_TAG_RULES='type=semver,pattern={{major}': line 2: '{{' without '}}'" in result.stderr
+        assert "Traceback" not in result.stderr
+
+    def test_other_service_plan_exits_0_with_the_skip(self, tmp_path: Path) -> None:
+        env = {
+            "PLUGIN_TAG_SERVICE": "web",
+            "PLUGIN_TAG_RULES": SEMVER,
+            "DRONE_COMMIT_REF": "refs/tags/api/v1.0.0",
+        }
+        result = self.run(env, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert (
+            json.loads(result.stdout)["skip"]
+            == "git tag 'api/v1.0.0' is not for service 'web' (PLUGIN_TAG_SERVICE)"
+        )
