@@ -22,6 +22,7 @@ from plugin.tagrules import (
     RefContext,
     TagOrigin,
     evaluate,
+    has_rules,
     parse_flavor,
     parse_rules,
     ref_context,
@@ -208,15 +209,16 @@ def resolve_tags(
         reason = f"git tag {refs.foreign_tag!r} is not for service {service!r} (PLUGIN_TAG_SERVICE)"
         return TagResult([], "PLUGIN_TAG_SERVICE", skip_reason=reason)
     ctx = step_context(ctx, refs)
+    rules = has_rules(settings.tag_rules)
     if settings.auto_tag:
         result = _auto(settings, ctx)
-        if result.skip_reason and not settings.tag_rules:
+        if result.skip_reason and not rules:
             return result
     else:
-        result = _explicit(settings, workdir or Path.cwd(), env, fallback=not settings.tag_rules)
+        result = _explicit(settings, workdir or Path.cwd(), env, fallback=not rules)
         if settings.expand_tag:
             result.tags = [t for tag in result.tags for t in expand_tag(tag)]
-    if settings.tag_rules:
+    if rules:
         result = _with_rules(result, settings, refs)
         if result.skip_reason:
             return result

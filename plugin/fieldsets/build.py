@@ -78,8 +78,9 @@ class BuildFields(BaseModel):
     )
     tag_event: Str = env(
         "PLUGIN_TAG_EVENT",
-        doc="The build event the rules see, instead of DRONE_BUILD_EVENT / CI_PIPELINE_EVENT / "
-        "GITHUB_EVENT_NAME (Harness: `<+pipeline.triggerType>`, whose SCHEDULER_CRON is a scheduled build).",
+        doc="The build event for the rules when it names a push, tag, pull request or schedule, instead of "
+        "DRONE_BUILD_EVENT / CI_PIPELINE_EVENT / GITHUB_EVENT_NAME (Harness: `<+pipeline.triggerType>`, "
+        "whose SCHEDULER_CRON is a scheduled build).",
     )
     build_args: Annotated[CommaList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS", factory=list, doc="Build arguments, KEY=VALUE, comma-separated."

@@ -22,6 +22,11 @@ SERVICE_VARIABLE = "PLUGIN_TAG_SERVICE"
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 
 
+def has_rules(text: str | None) -> bool:
+    """PLUGIN_TAG_RULES holds a rule (a value of only blank and # comment lines is no rules at all)."""
+    return any(line.strip() and not line.strip().startswith("#") for line in (text or "").splitlines())
+
+
 def service_name(text: str | None) -> str | None:
     """PLUGIN_TAG_SERVICE without surrounding slashes (None when unset)."""
     name = (text or "").strip().strip("/")
@@ -44,7 +49,7 @@ def setting_warnings(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Tag-rule settings that do nothing as set: the flavor or the event without any rule."""
     unused = [name for name, value in ((FLAVOR_VARIABLE, flavor), ("PLUGIN_TAG_EVENT", event)) if value]
-    if rules:
+    if has_rules(rules):
         return []
     return [("settings.not_used", {"variable": v, "hint": "only PLUGIN_TAG_RULES uses it"}) for v in unused]
 
@@ -60,6 +65,7 @@ __all__ = [
     "TagOrigin",
     "evaluate",
     "event_kind",
+    "has_rules",
     "parse_flavor",
     "parse_rules",
     "ref_context",

@@ -37,6 +37,7 @@ EVENTS = {
     "workflow_dispatch": "manual",
     "custom": "manual",
 }
+DECISIVE_EVENTS = frozenset({"push", "tag", "pr", "schedule"})
 _PR_REF = re.compile(r"refs/(?:pull|merge-requests|pull-requests)/(\d+)(?:/|$)")
 SHA_VARIABLES = "DRONE_COMMIT_SHA, CI_COMMIT_SHA or GITHUB_SHA"
 DEFAULT_BRANCH_VARIABLES = "DRONE_REPO_BRANCH or CI_REPO_DEFAULT_BRANCH"
@@ -129,14 +130,17 @@ def _from_ref(ref: str) -> tuple[str | None, str | None, str | None]:
     return None, None, (pr[1] if pr else None)
 
 
-def _without_ref(ctx: CIContext, event: str) -> tuple[str | None, str | None, str | None]:
-    """(branch, tag, pr) from the tag / pull request / branch variables, for builds without a ref."""
+def _without_ref(ctx: CIContext) -> tuple[str | None, str | None, str | None]:
+    """(branch, tag, pr) from the tag / pull request / branch variables, for builds without a ref.
+
+    The pull-request variables are set on pull-request builds only (Drone, Harness, Woodpecker).
+    """
     branch_var = (ctx.commit_branch or "").strip()
     if ctx.tag:
         return None, ctx.tag, None
     if branch_var.startswith("refs/tags/"):  # Harness tag pushes
         return None, branch_var.removeprefix("refs/tags/") or None, None
-    if event == "pr" and ctx.pull_request:
+    if ctx.pull_request:
         return None, None, ctx.pull_request
     if branch_var:
         return branch_var.removeprefix("refs/heads/"), None, None
@@ -151,10 +155,16 @@ def ref_context(
     event: str | None = None,
     now: datetime | None = None,
 ) -> RefContext:
-    """The rules' view of this build; ``event`` (PLUGIN_TAG_EVENT) wins over the CI's own event."""
-    kind = event_kind(event or ctx.event)
+    """The rules' view of this build.
+
+    ``event`` (PLUGIN_TAG_EVENT) wins over the CI's own event when it names a push, a tag, a pull
+    request or a schedule; a vaguer one (Harness' WEBHOOK or MANUAL trigger types) only fills in for
+    a CI that names no event.
+    """
+    given = event_kind(event)
+    kind = given if given in DECISIVE_EVENTS else (event_kind(ctx.event) or given)
     ref = (ctx.commit_ref or "").strip() or None
-    branch, tag, pr = _from_ref(ref) if ref else _without_ref(ctx, kind)
+    branch, tag, pr = _from_ref(ref) if ref else _without_ref(ctx)
     if kind == "pr" and pr is None and ctx.pull_request and not tag:
         branch, pr = None, ctx.pull_request  # a PR build whose ref names its source branch
     foreign = None

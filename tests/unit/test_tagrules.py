@@ -465,3 +465,13 @@ class TestCommandLine:
             json.loads(result.stdout)["skip"]
             == "git tag 'api/v1.0.0' is not for service 'web' (PLUGIN_TAG_SERVICE)"
         )
+
+
+def test_rules_that_are_all_comments_are_no_rules(tmp_path: Path) -> None:
+    """A commented-out rule set is off: the default `latest` comes back, and the flavor is unused."""
+    env = {**MAIN, "PLUGIN_TAG_RULES": "# type=ref,event=branch\n\n", "PLUGIN_TAG_FLAVOR": "latest=false"}
+    assert tags_for(env, tmp_path).tags == ["latest"]
+    assert (
+        "settings.not_used",
+        {"variable": "PLUGIN_TAG_FLAVOR", "hint": "only PLUGIN_TAG_RULES uses it"},
+    ) in (load_settings({**BASE, **env}).warnings)

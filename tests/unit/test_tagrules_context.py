@@ -258,3 +258,26 @@ class TestVersions:
     @pytest.mark.parametrize("text", ["", "latest", "1.0-", "1.0+", "v", "1..0"])
     def test_not_pep440(self, text: str) -> None:
         assert parse_pep440(text) is None
+
+
+class TestEventOverride:
+    """PLUGIN_TAG_EVENT: Harness' `<+pipeline.triggerType>` says SCHEDULER_CRON, WEBHOOK or MANUAL."""
+
+    @pytest.mark.parametrize(
+        ("override", "ci_event", "kind"),
+        [
+            ("SCHEDULER_CRON", "push", "schedule"),
+            ("WEBHOOK", "pull_request", "pr"),  # vague: the CI's own event stays
+            ("MANUAL", "tag", "tag"),
+            ("MANUAL", "", "manual"),  # ...unless the CI names none
+            ("push", "cron", "push"),
+        ],
+    )
+    def test_decisive_overrides_win_vague_ones_fill_in(self, override: str, ci_event: str, kind: str) -> None:
+        env = {"DRONE_BUILD_EVENT": ci_event} if ci_event else {}
+        assert view(env, event=override)[0] == kind
+
+    def test_manual_pull_request_build_without_a_ref(self) -> None:
+        """Harness manual PR build: no ref, the target branch in DRONE_COMMIT_BRANCH, DRONE_PULL_REQUEST."""
+        env = {"DRONE_PULL_REQUEST": "5", "DRONE_COMMIT_BRANCH": "main", "DRONE_TARGET_BRANCH": "main"}
+        assert view(env, event="MANUAL") == ("manual", None, None, "5", "main")
