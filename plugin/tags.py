@@ -203,13 +203,14 @@ def resolve_tags(
     (PLUGIN_TAG_SERVICE) skips the run.
     """
     env = env or {}
+    rules = has_rules(settings.tag_rules)
     service = service_name(settings.tag_service)
-    refs = ref_context(ctx, env, service=service, event=settings.tag_event, now=now)
+    # DOCKER_METADATA_SHORT_SHA_LENGTH (in env) concerns the rules only.
+    refs = ref_context(ctx, env if rules else {}, service=service, event=settings.tag_event, now=now)
     if refs.foreign_tag is not None:
         reason = f"git tag {refs.foreign_tag!r} is not for service {service!r} (PLUGIN_TAG_SERVICE)"
         return TagResult([], "PLUGIN_TAG_SERVICE", skip_reason=reason)
     ctx = step_context(ctx, refs)
-    rules = has_rules(settings.tag_rules)
     if settings.auto_tag:
         result = _auto(settings, ctx)
         if result.skip_reason and not rules:

@@ -167,19 +167,21 @@ def ref_context(
     branch, tag, pr = _from_ref(ref) if ref else _without_ref(ctx)
     if kind == "pr" and pr is None and ctx.pull_request and not tag:
         branch, pr = None, ctx.pull_request  # a PR build whose ref names its source branch
+    ref = ref or _implied_ref(branch, tag, pr)
     foreign = None
     if tag is not None:
         tag, foreign = _service_tag(tag, service)
     target = (ctx.target_branch or ctx.commit_branch or "").strip() if pr is not None else ""
+    target = target.removeprefix("refs/heads/")
     return RefContext(
         event=kind,
-        ref=_ref_for(branch, tag, pr, foreign, ref),
+        ref=ref,
         branch=branch,
         tag=tag,
         pr=pr,
         sha=(ctx.commit_sha or "").strip() or None,
         default_branch=(ctx.repo_branch or "").strip() or None,
-        base_ref=target.removeprefix("refs/heads/") if target and not target.startswith("refs/") else None,
+        base_ref=target if target and not target.startswith("refs/") else None,
         date=_build_date(ctx, now),
         short_sha_length=_short_sha_length(env),
         service=service,
@@ -187,15 +189,10 @@ def ref_context(
     )
 
 
-def _ref_for(
-    branch: str | None, tag: str | None, pr: str | None, foreign: str | None, ref: str | None
-) -> str | None:
+def _implied_ref(branch: str | None, tag: str | None, pr: str | None) -> str | None:
+    """The ref a CI that gives none means (shown in log lines; the rules use branch, tag and pr)."""
     if tag is not None:
         return f"refs/tags/{tag}"
-    if foreign is not None:
-        return f"refs/tags/{foreign}"
-    if ref:
-        return ref
     if branch is not None:
         return f"refs/heads/{branch}"
     return f"refs/pull/{pr}/head" if pr is not None else None

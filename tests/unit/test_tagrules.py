@@ -475,3 +475,11 @@ def test_rules_that_are_all_comments_are_no_rules(tmp_path: Path) -> None:
         "settings.not_used",
         {"variable": "PLUGIN_TAG_FLAVOR", "hint": "only PLUGIN_TAG_RULES uses it"},
     ) in (load_settings({**BASE, **env}).warnings)
+
+
+def test_short_sha_length_is_only_read_for_rules(tmp_path: Path) -> None:
+    env = {**MAIN, "DOCKER_METADATA_SHORT_SHA_LENGTH": "abc", "PLUGIN_TAGS": "v1"}
+    assert tags_for(env, tmp_path).tags == ["v1"]
+    assert problems_of({**env, "PLUGIN_TAG_RULES": "type=sha"}, tmp_path)[0].variable == (
+        "DOCKER_METADATA_SHORT_SHA_LENGTH"
+    )
