@@ -17,6 +17,7 @@ from plugin.errors import Problem
 from plugin.tagrules.engine import RuleTags, TagOrigin, evaluate, sanitize
 from plugin.tagrules.refs import RefContext, event_kind, ref_context, step_context
 from plugin.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule, parse_flavor, parse_rules
+from plugin.tagrules.rules import lines as rule_lines
 
 SERVICE_VARIABLE = "PLUGIN_TAG_SERVICE"
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
@@ -24,7 +25,7 @@ _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 
 def has_rules(text: str | None) -> bool:
     """PLUGIN_TAG_RULES holds a rule (a value of only blank and # comment lines is no rules at all)."""
-    return any(line.strip() and not line.strip().startswith("#") for line in (text or "").splitlines())
+    return any(line.strip() and not line.strip().startswith("#") for line in rule_lines(text or ""))
 
 
 def service_name(text: str | None) -> str | None:

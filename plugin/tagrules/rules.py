@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,9 +97,23 @@ def _fields(text: str) -> list[str]:
     return [f.strip() for f in (rows[0] if rows else []) if f.strip()]
 
 
+def lines(text: str) -> list[str]:
+    """The rule lines: the text's lines, or the items of a JSON list of strings (a CI may pass a YAML
+    list setting that way)."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except ValueError:
+            items = None
+        if isinstance(items, list) and all(isinstance(i, str) for i in items):
+            return [i.replace("\n", " ") for i in items]
+    return text.splitlines()
+
+
 def _entries(text: str) -> Iterator[tuple[int, str, list[str] | RuleError]]:
     """(line number, the rule's text, its fields or why they cannot be read), comments skipped."""
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -483,3 +483,14 @@ def test_short_sha_length_is_only_read_for_rules(tmp_path: Path) -> None:
     assert problems_of({**env, "PLUGIN_TAG_RULES": "type=sha"}, tmp_path)[0].variable == (
         "DOCKER_METADATA_SHORT_SHA_LENGTH"
     )
+
+
+def test_a_json_list_of_rules_is_read_as_lines(tmp_path: Path) -> None:
+    """A CI that passes a YAML list setting as JSON: each item is a line."""
+    env = {**TAG, "PLUGIN_TAG_RULES": '["type=ref,event=tag", "type=sha,format=long", "# off"]'}
+    result = tags_for(env, tmp_path)
+    assert result.tags == ["v1.2.3", f"sha-{SHA}", "latest"]
+    assert result.origin(f"sha-{SHA}").detail == "line 2: type=sha,format=long"
+    assert problems_of({**env, "PLUGIN_TAG_RULES": '["type=sha", "type=semver"]'}, tmp_path) == [
+        Problem("PLUGIN_TAG_RULES", "type=semver", "line 2: type=semver needs pattern=")
+    ]
