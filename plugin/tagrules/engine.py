@@ -195,7 +195,8 @@ def evaluate(rules: list[Rule], flavor: Flavor, ctx: RefContext) -> RuleTags:
     for rule in sorted(rules, key=lambda r: -r.priority):
         try:
             if not _enabled(rule, ctx):
-                raise Skip(f"enable={rule.attrs['enable']} is false")
+                gives = "" if rule.templates["enable"].is_literal else " gives false"
+                raise Skip(f"disabled (enable={rule.attrs['enable']}{gives})")
             value, auto = _BY_TYPE[rule.type](rule, ctx)
             tag = sanitize(_affixed(rule, flavor, ctx, value))
         except (Skip, MissingInput) as why:

@@ -225,7 +225,9 @@ class TestMissingInput:
             (TAG, "type=match,pattern=^release-(.*),group=1",
              "pattern '^release-(.*)' does not match 'v1.2.3'"),
             (TAG, "type=match,pattern=v(x)?1,group=1", "group 1 of 'v(x)?1' is empty for 'v1.2.3'"),
-            (TAG, "type=raw,value=x,enable=false", "enable=false is false"),
+            (TAG, "type=raw,value=x,enable=false", "disabled (enable=false)"),
+            (TAG, "type=raw,value=x,enable={{is_default_branch}}",
+             "disabled (enable={{is_default_branch}} gives false)"),
             ({**MAIN, "DRONE_REPO_BRANCH": ""}, "type=raw,value=latest,enable={{is_default_branch}}",
              "{{is_default_branch}}: the default branch is unknown "
              "(DRONE_REPO_BRANCH or CI_REPO_DEFAULT_BRANCH)"),
