@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from plugin.errors import Problem
 from plugin.hosts import RegistryHost
+from plugin.tagrules import setting_problems as tag_rule_problems
+from plugin.tagrules import setting_warnings as tag_rule_warnings
 
 if TYPE_CHECKING:
     from plugin.settings import Settings
@@ -85,6 +87,7 @@ def cross_field_problems(s: Settings, env: Mapping[str, str]) -> list[Problem]:
         problems.append(
             Problem("PLUGIN_SOURCE_TAR_PATH", None, "a tarball to push (required with PLUGIN_PUSH_ONLY)")
         )
+    problems += tag_rule_problems(s.tag_rules, s.tag_flavor, s.tag_service)
     return problems
 
 
@@ -122,6 +125,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"},
             )
         )
+    out += tag_rule_warnings(s.tag_rules, s.tag_flavor, s.tag_event)
     if s.oidc_token_id and not s.assume_role:
         out.append(
             ("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"})

@@ -14,23 +14,28 @@ def _f(*names: str, default: str | None = None) -> str | None:
 
 
 class CIContext(BaseModel):
-    """Build metadata read from DRONE_*, CI_* and HARNESS_* variables (first non-empty wins)."""
+    """Build metadata read from DRONE_*, CI_*, HARNESS_* and GITHUB_* variables (first non-empty wins)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    commit_ref: str | None = _f("DRONE_COMMIT_REF", "CI_COMMIT_REF")
-    commit_sha: str | None = _f("DRONE_COMMIT_SHA", "CI_COMMIT_SHA")
+    commit_ref: str | None = _f("DRONE_COMMIT_REF", "CI_COMMIT_REF", "GITHUB_REF")
+    commit_sha: str | None = _f("DRONE_COMMIT_SHA", "CI_COMMIT_SHA", "GITHUB_SHA")
     tag: str | None = _f("DRONE_TAG", "CI_COMMIT_TAG")
     repo_branch: str | None = _f("DRONE_REPO_BRANCH", "CI_REPO_DEFAULT_BRANCH")
     remote_url: str | None = _f("DRONE_REMOTE_URL", "DRONE_GIT_HTTP_URL", "CI_REPO_CLONE_URL")
     repo_link: str | None = _f("DRONE_REPO_LINK", "CI_REPO_URL")
     repo_name: str | None = _f("DRONE_REPO", "CI_REPO")
     build_number: str | None = _f("DRONE_BUILD_NUMBER", "CI_PIPELINE_NUMBER", "HARNESS_BUILD_ID")
-    build_created: str | None = _f("DRONE_BUILD_CREATED", "CI_PIPELINE_CREATED")
+    build_created: str | None = _f("DRONE_BUILD_CREATED", "CI_PIPELINE_CREATED", "CI_BUILD_CREATED")
     output_file: str | None = _f("DRONE_OUTPUT")
     card_path: str | None = _f("DRONE_CARD_PATH")
     ca_path: str | None = _f("HARNESS_CA_PATH")
     workspace: str | None = _f("DRONE_WORKSPACE", "CI_WORKSPACE", "HARNESS_WORKSPACE")
+    # What kind of build this is, for the tag rules (plugin/tagrules/refs.py, docs/tags.md).
+    event: str | None = _f("DRONE_BUILD_EVENT", "CI_PIPELINE_EVENT", "CI_BUILD_EVENT", "GITHUB_EVENT_NAME")
+    commit_branch: str | None = _f("DRONE_COMMIT_BRANCH", "DRONE_BRANCH", "CI_COMMIT_BRANCH")
+    pull_request: str | None = _f("DRONE_PULL_REQUEST", "CI_COMMIT_PULL_REQUEST")
+    target_branch: str | None = _f("DRONE_TARGET_BRANCH", "CI_COMMIT_TARGET_BRANCH", "GITHUB_BASE_REF")
     proxies: dict[str, str] = Field(default_factory=dict)
 
     @classmethod

@@ -42,6 +42,10 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
         _check_buildx(loaded)
     ctx = CIContext.from_env(loaded.env)
     tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
+    for skipped in tags.skipped:
+        log.info("tags.rule_skipped", **skipped)
+    if not tags.skip_reason:
+        log.info("tags.resolved", tags=tags.sources())
     target = resolve_target(loaded.settings, tags.tags)
     return Resolved(loaded, ctx, tags, target, builder)
 
@@ -124,7 +128,10 @@ def plan_document(r: Resolved) -> dict[str, Any]:
         "tags": list(r.target.tags),
         "destinations": r.target.destinations() if r.target.tags else [],
         "extra_registries": list(r.target.extra_registries),
+        "tag_sources": r.tags.sources(),
     }
+    if r.tags.skipped:
+        doc["tag_rules_skipped"] = r.tags.skipped
     if r.tags.skip_reason:
         doc.update(skip=r.tags.skip_reason, ecr=[], steps=[])
         return doc

@@ -1,4 +1,5 @@
-"""Tag resolution: explicit tags, the .tags file, auto-tag from the git ref, semver expansion, suffix.
+"""Tag resolution: explicit tags, the .tags file, auto-tag from the git ref, semver expansion, suffix,
+then the tags of PLUGIN_TAG_RULES (plugin/tagrules, docs/tags.md) after them.
 
 Every final tag is checked against the OCI tag grammar before anything is built. Registries refuse
 `+` (semver build metadata), which the anchors produce: PLUGIN_TAG_PLUS decides whether it is
@@ -10,11 +11,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from plugin.context import CIContext
 from plugin.errors import ConfigError, Problem
 from plugin.settings import Settings
+from plugin.tagrules import (
+    RefContext,
+    TagOrigin,
+    evaluate,
+    has_rules,
+    parse_flavor,
+    parse_rules,
+    ref_context,
+    service_name,
+    step_context,
+)
 
 OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # coreos/go-semver, as the anchors' auto-tag uses it: X.Y.Z[-pre][+meta], leading zeros kept.
@@ -38,6 +52,15 @@ class TagResult:
     source: str = "PLUGIN_TAGS"
     skip_reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    origins: dict[str, TagOrigin] = field(default_factory=dict)  # per tag, when not `source`
+    skipped: list[dict[str, str]] = field(default_factory=list)  # rules (or auto-tag) that gave no tag
+
+    def origin(self, tag: str) -> TagOrigin:
+        return self.origins.get(tag) or TagOrigin(self.source)
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Each final tag with the variable (and rule) that made it, for the plan and the log."""
+        return [{"tag": tag, **self.origin(tag).to_json()} for tag in self.tags]
 
 
 def use_default_tag(ref: str, default_branch: str) -> bool:
@@ -95,7 +118,7 @@ def _dedupe(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def _explicit(settings: Settings, workdir: Path, env: Mapping[str, str]) -> TagResult:
+def _explicit(settings: Settings, workdir: Path, env: Mapping[str, str], fallback: bool = True) -> TagResult:
     if settings.tags:
         # Name the variable the user set: PLUGIN_TAGS wins, PLUGIN_TAG is its alias.
         alias_only = env.get("PLUGIN_TAG", "").strip() and not env.get("PLUGIN_TAGS", "").strip()
@@ -105,7 +128,7 @@ def _explicit(settings: Settings, workdir: Path, env: Mapping[str, str]) -> TagR
         found = read_tags_file(tags_file)
         if found:
             return TagResult(found, str(tags_file))
-    return TagResult(["latest"], "PLUGIN_TAGS")
+    return TagResult(["latest"] if fallback else [], "PLUGIN_TAGS")
 
 
 def _auto(settings: Settings, ctx: CIContext) -> TagResult:
@@ -122,36 +145,82 @@ def _auto(settings: Settings, ctx: CIContext) -> TagResult:
 def _validate(result: TagResult, plus: str) -> TagResult:
     problems: list[Problem] = []
     final: list[str] = []
+    origins: dict[str, TagOrigin] = {}
     for tag in result.tags:
+        origin = result.origin(tag)
         fixed = tag
         if "+" in tag and plus == "replace":
             fixed = tag.replace("+", "-")
             result.notes.append(f"tag {tag!r} has '+', which registries refuse: pushed as {fixed!r}")
         if OCI_TAG.fullmatch(fixed):
             final.append(fixed)
+            origins.setdefault(fixed, origin)
             continue
         hint = (
             " ('+' is refused by registries; PLUGIN_TAG_PLUS=replace turns it into '-')"
             if "+" in fixed
             else ""
         )
-        problems.append(Problem(result.source, tag, f"a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{{0,127}}{hint}"))
+        made_by = f" (made by {origin.detail})" if origin.detail else ""
+        problems.append(
+            Problem(origin.variable, tag, f"a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{{0,127}}{hint}{made_by}")
+        )
     if problems:
         raise ConfigError(problems)
     result.tags = _dedupe(final)
+    result.origins = origins
     return result
 
 
+def _with_rules(result: TagResult, settings: Settings, refs: RefContext) -> TagResult:
+    """The rules' tags after the explicit or auto tags (duplicates dropped later, first one kept)."""
+    rules, problems = parse_rules(settings.tag_rules)
+    flavor, flavor_problems = parse_flavor(settings.tag_flavor)
+    if problems or flavor_problems:
+        raise ConfigError(problems + flavor_problems)
+    made = evaluate(rules, flavor, refs)
+    if result.skip_reason:
+        result.skipped.append({"rule": "PLUGIN_AUTO_TAG", "reason": result.skip_reason})
+    origins = {tag: result.origin(tag) for tag in result.tags}
+    for tag, origin in made.tags:
+        origins.setdefault(tag, origin)
+    tags = result.tags + [tag for tag, _ in made.tags]
+    skipped = result.skipped + made.skipped
+    reason = None if tags else f"no tag for this build: no tag rule applies ({refs.describe()})"
+    return TagResult(tags, result.source, reason, result.notes, origins, skipped)
+
+
 def resolve_tags(
-    settings: Settings, ctx: CIContext, workdir: Path | None = None, env: Mapping[str, str] | None = None
+    settings: Settings,
+    ctx: CIContext,
+    workdir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> TagResult:
-    """The final tag list for this run (or a skip reason), validated against the OCI grammar."""
+    """The final tag list for this run (or a skip reason), validated against the OCI grammar.
+
+    Explicit tags (or the auto tags) first, then the rules' tags; a git tag of another service
+    (PLUGIN_TAG_SERVICE) skips the run.
+    """
+    env = env or {}
+    rules = has_rules(settings.tag_rules)
+    service = service_name(settings.tag_service)
+    # DOCKER_METADATA_SHORT_SHA_LENGTH (in env) concerns the rules only.
+    refs = ref_context(ctx, env if rules else {}, service=service, event=settings.tag_event, now=now)
+    if refs.foreign_tag is not None:
+        reason = f"git tag {refs.foreign_tag!r} is not for service {service!r} (PLUGIN_TAG_SERVICE)"
+        return TagResult([], "PLUGIN_TAG_SERVICE", skip_reason=reason)
+    ctx = step_context(ctx, refs)
     if settings.auto_tag:
         result = _auto(settings, ctx)
-        if result.skip_reason:
+        if result.skip_reason and not rules:
             return result
     else:
-        result = _explicit(settings, workdir or Path.cwd(), env or {})
+        result = _explicit(settings, workdir or Path.cwd(), env, fallback=not rules)
         if settings.expand_tag:
             result.tags = [t for tag in result.tags for t in expand_tag(tag)]
+    if rules:
+        result = _with_rules(result, settings, refs)
+        if result.skip_reason:
+            return result
     return _validate(result, settings.tags_plus)

@@ -11,12 +11,12 @@ from plugin.log import REDACTOR
 
 pytest_plugins = ["tests.support.services", "tests.support.moto_server"]
 
-_CLEARED_PREFIXES = ("PLUGIN_", "DRONE_", "CI_", "HARNESS_", "AWS_", "DOCKER_")
+_CLEARED_PREFIXES = ("PLUGIN_", "DRONE_", "CI_", "HARNESS_", "GITHUB_", "AWS_", "DOCKER_")
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts without PLUGIN_*, DRONE_*, CI_*, HARNESS_*, AWS_* and DOCKER_* variables.
+    """Every test starts without PLUGIN_*, DRONE_*, CI_*, HARNESS_*, GITHUB_*, AWS_* and DOCKER_* variables.
 
     Session fixtures never set variables: they yield values, and a test sets what it declares.
     """

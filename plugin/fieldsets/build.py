@@ -59,6 +59,29 @@ class BuildFields(BaseModel):
         doc="What to do with `+` (semver build metadata) in a tag, which registries refuse: `replace` "
         "it with `-`, or `reject` the run.",
     )
+    tag_rules: Str = env(
+        "PLUGIN_TAG_RULES",
+        doc="Tag rules, one a line, in docker/metadata-action's `tags` syntax: `type=semver,pattern="
+        "{{version}}`, `type=ref,event=branch`, `type=sha`, `type=schedule`, `type=raw,value=...`, with "
+        "`enable=`, `priority=`, `prefix=`, `suffix=` (docs/tags.md). Their tags follow PLUGIN_TAGS or "
+        "the auto tags; with rules there is no default `latest`.",
+    )
+    tag_flavor: Str = env(
+        "PLUGIN_TAG_FLAVOR",
+        doc="metadata-action's `flavor` for the rules: `latest=auto|true|false`, `prefix=`, `suffix=` "
+        "(each may be followed by `onlatest=true`).",
+    )
+    tag_service: Str = env(
+        "PLUGIN_TAG_SERVICE",
+        doc="Monorepo service of this step: a git tag `<service>/v1.2.3` (or `<service>@1.2.3`) is read "
+        "as `v1.2.3` by the rules and auto-tag; a git tag of another service skips the step (exit 0).",
+    )
+    tag_event: Str = env(
+        "PLUGIN_TAG_EVENT",
+        doc="The build event for the rules when it names a push, tag, pull request or schedule, instead of "
+        "DRONE_BUILD_EVENT / CI_PIPELINE_EVENT / GITHUB_EVENT_NAME (Harness: `<+pipeline.triggerType>`, "
+        "whose SCHEDULER_CRON is a scheduled build).",
+    )
     build_args: Annotated[CommaList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS", factory=list, doc="Build arguments, KEY=VALUE, comma-separated."
     )

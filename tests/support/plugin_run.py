@@ -33,7 +33,7 @@ AWS_KEY_ID = "AKIAE2ESENTINELKEY01"
 AWS_SECRET = "e2e-aws-secret-sentinel-value"
 TEST_DAEMON_ARGS = "--iptables=false --ip-masq=false --bridge=none"  # no bridge or iptables to spare here
 RUN_TIMEOUT = 120.0
-_DROPPED = ("PLUGIN_", "DRONE_", "CI_", "HARNESS_", "AWS_", "DOCKER_")
+_DROPPED = ("PLUGIN_", "DRONE_", "CI_", "HARNESS_", "GITHUB_", "AWS_", "DOCKER_")
 
 
 @dataclass(frozen=True)

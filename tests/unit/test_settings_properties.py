@@ -16,6 +16,9 @@ from plugin.settings import load_settings
 VARIABLES = sorted(_known_variables())
 # Read outside the model, but they steer tag resolution, which can fail too.
 CONTEXT_VARIABLES = ["DRONE_COMMIT_REF", "DRONE_REPO_BRANCH", "DRONE_TAG", "DRONE_REPO_LINK", "http_proxy"]
+# ...and those the tag rules read (PLUGIN_TAG_RULES).
+CONTEXT_VARIABLES += ["DRONE_BUILD_EVENT", "DRONE_COMMIT_BRANCH", "DRONE_PULL_REQUEST", "DRONE_COMMIT_SHA"]
+CONTEXT_VARIABLES += ["DRONE_BUILD_CREATED", "GITHUB_REF", "DOCKER_METADATA_SHORT_SHA_LENGTH"]
 BASE = {
     "PLUGIN_REPO": "team/app",
     "PLUGIN_REGISTRY": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
