@@ -18,14 +18,17 @@ from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
 from plugin.outputs import (
     BuildResult,
+    artifact_bytes,
+    card_bytes,
+    drone_output_bytes,
     ecr_console_url,
+    is_stream,
     output_values,
-    write_artifact,
-    write_card,
-    write_drone_output,
+    write_card_stream,
 )
 from plugin.planning import Resolved, cache_spec, repository_spec
 from plugin.settings import Settings
+from plugin.staging import StagedFiles
 from plugin.target import Target
 from plugin.trust import trust_from_context
 
@@ -226,16 +229,22 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
 
 
 def write_outputs(r: Resolved, result: BuildResult) -> None:
-    """DRONE_OUTPUT (merged), the artifact file and the card: only after success or a skip."""
+    """DRONE_OUTPUT (merged), the artifact file and the card, all in place together or none of them.
+
+    Called only after a success or a skip. A card on /dev/stdout or /dev/stderr is printed once the
+    files are in place.
+    """
     s, ctx = r.settings, r.ctx
-    if ctx.output_file:
-        write_drone_output(ctx.output_file, output_values(result))
-    if s.artifact_file:
-        write_artifact(s.artifact_file, result, s.registry_type)
-    if ctx.card_path:
-        write_card(
-            ctx.card_path, result, ecr_console_url(result.registry, result.repository, s.account, s.region)
-        )
+    card = card_bytes(result, ecr_console_url(result.registry, result.repository, s.account, s.region))
+    with StagedFiles() as files:
+        if ctx.output_file:
+            files.stage(ctx.output_file, drone_output_bytes(ctx.output_file, output_values(result)))
+        if s.artifact_file:
+            files.stage(s.artifact_file, artifact_bytes(result, s.registry_type))
+        if ctx.card_path and not is_stream(ctx.card_path):
+            files.stage(ctx.card_path, card)
+    if ctx.card_path and is_stream(ctx.card_path):
+        write_card_stream(ctx.card_path, card)
     log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dotenv import dotenv_values
 
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
@@ -91,9 +92,9 @@ class Workspace:
             "DRONE_CARD_PATH": str(self.card),
         }
 
-    def drone_values(self) -> dict[str, str]:
-        lines = self.drone_output.read_text().splitlines()
-        return {k: v.strip('"') for k, _, v in (line.partition("=") for line in lines)}
+    def drone_values(self) -> dict[str, str | None]:
+        """DRONE_OUTPUT as python-dotenv reads it (the grammar the plugin writes for)."""
+        return dict(dotenv_values(self.drone_output, interpolate=False))
 
     def assert_no_temp_files_left(self) -> None:
         assert list(self.tmp.iterdir()) == []
