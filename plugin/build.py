@@ -42,15 +42,6 @@ _PUSH_PHASE = re.compile(r"(failed to push|pushing layers|pushing manifest|expor
 DEFAULT_PUSH_RETRIES = 3
 
 
-def _check_dockerfile(r: Resolved) -> None:
-    s = r.settings
-    candidates = [Path(s.dockerfile), Path(s.context) / s.dockerfile]
-    if not any(p.is_file() for p in candidates):
-        raise RunError(
-            f"dockerfile does not exist at path: {Path(s.dockerfile).resolve()} (PLUGIN_DOCKERFILE)"
-        )
-
-
 def verify_existing(prep: Prepared, digest: str | None) -> None:
     """Tags that existed in an immutable repository must hold the digest just built."""
     if not prep.decision or not prep.decision.verify_tags:
@@ -67,7 +58,6 @@ def verify_existing(prep: Prepared, digest: str | None) -> None:
 
 def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     """Build and push with the chosen builder; returns the pushed digest (None when not pushed)."""
-    _check_dockerfile(r) if not r.settings.push_only else None
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if r.builder == "kaniko":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,7 @@ from typing import Any
 
 from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
 from plugin.context import CIContext
-from plugin.dockerconfig import write_docker_config
+from plugin.dockerconfig import existing_config, write_docker_config
 from plugin.ecr import Ecr, RegistryCredentials, RepositoryState, TagDecision, decide
 from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
@@ -107,13 +106,6 @@ def _base_auth(s: Settings) -> dict[str, tuple[str, str]]:
         return {}
     host = HUB_V1 if s.base_registry in HUB_V2 else s.base_registry
     return {host: (s.base_username, s.base_password.get_secret_value())}
-
-
-def _existing_config(env: dict[str, str]) -> Path | None:
-    for folder in (env.get("DOCKER_CONFIG"), "/kaniko/.docker", os.path.expanduser("~/.docker")):
-        if folder and (Path(folder) / "config.json").is_file():
-            return Path(folder) / "config.json"
-    return None
 
 
 def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
@@ -222,8 +214,9 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
             main.ecr.ensure_repository(cache)
         decision = _tag_decision(main.ecr, r, main.state, check_tags)
     config_dir = run_dir / "docker-config"
+    found = existing_config(r.loaded.env)
     write_docker_config(
-        config_dir, auths, s.config.get_secret_value() if s.config else None, _existing_config(r.loaded.env)
+        config_dir, auths, s.config.get_secret_value() if s.config else None, found[0] if found else None
     )
     return Prepared(r.target, run_dir, config_dir, auths, decision, repos)
 
