@@ -191,6 +191,8 @@ def _place_problem(variable: str, path: str) -> Problem | None:
     target = Path(path)
     if target.is_dir():
         return Problem(variable, path, "a file path (it is a directory)")
+    if target.exists() and not target.is_file():
+        return Problem(variable, path, "a regular file path (it is a device, socket or FIFO)")
     parent = target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

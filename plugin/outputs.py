@@ -155,12 +155,22 @@ def card_bytes(result: BuildResult, console_url: str | None, now: datetime | Non
 
 
 def is_stream(path: str | Path) -> bool:
-    """/dev/stdout, /dev/stderr: the card goes there in the runner's escape-sequence form."""
-    return str(path) in STREAMS
+    """/dev/stdout, /dev/stderr, or another device or FIFO: written to directly, not staged."""
+    if str(path) in STREAMS:
+        return True
+    target = Path(path)
+    return target.exists() and not target.is_file() and not target.is_dir()
 
 
 def write_card_stream(path: str | Path, encoded: bytes) -> None:
-    """The card on the runner's stdout or stderr, as ``ESC]1338;<base64>ESC]0m``."""
+    """The card on the runner's stdout or stderr as ``ESC]1338;<base64>ESC]0m``; to another device as is."""
+    if str(path) not in STREAMS:
+        try:
+            with open(path, "wb") as device:
+                device.write(encoded)
+        except OSError as err:
+            raise RunError(f"cannot write the card to {path}: {err.strerror or err}") from err
+        return
     stream = sys.stdout if str(path) == "/dev/stdout" else sys.stderr
     stream.write(f"\x1b]1338;{base64.b64encode(encoded).decode()}\x1b]0m\n")
     stream.flush()

@@ -283,3 +283,10 @@ class TestChecks:
         }
         with inside(ws, skip), contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             assert main(["plan"]) == 0
+
+    def test_outputs_to_a_device_only_for_the_card(self, ws):
+        """The card may go to /dev/null; DRONE_OUTPUT and the artifact file must be files."""
+        assert problems(ws, DRONE_CARD_PATH="/dev/null") == []
+        assert problems(ws, DRONE_OUTPUT="/dev/null") == [
+            Problem("DRONE_OUTPUT", "/dev/null", "a regular file path (it is a device, socket or FIFO)")
+        ]

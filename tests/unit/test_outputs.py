@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 from datetime import UTC, datetime
 
@@ -215,3 +216,17 @@ class TestWriteErrors:
         blocker.write_text("")
         with pytest.raises(RunError, match=r"cannot write .*file/sub/image\.json"):
             write_artifact(blocker / "sub" / "image.json", result(digest=DIGEST))
+
+
+class TestCardToADevice:
+    def test_a_device_is_written_directly(self, tmp_path):
+        """DRONE_CARD_PATH=/dev/null (or a FIFO) is not staged: the card goes straight to it."""
+        fifo = tmp_path / "card.fifo"
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            write_card(fifo, result(digest=DIGEST), None, now=NOW)
+            assert json.loads(os.read(reader, 65536))["data"]["Digest"] == DIGEST
+        finally:
+            os.close(reader)
+        write_card("/dev/null", result(digest=DIGEST), None, now=NOW)
