@@ -24,6 +24,7 @@ from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
+from plugin.files import read_text
 from plugin.log import MASK, REDACTOR
 
 KANIKO_EXECUTOR = "/kaniko/executor"
@@ -132,8 +133,6 @@ class Loaded:
 
 def read_env_file(path: str) -> dict[str, str]:
     """PLUGIN_ENV_FILE, read with python-dotenv's grammar (as godotenv.Load reads it; no expansion)."""
-    from plugin.files import read_text  # noqa: PLC0415 - avoids a cycle through plugin.errors users
-
     text = read_text(path, "PLUGIN_ENV_FILE", what="a readable dotenv file")
     values, bad = envfile.read_pairs(text)
     if bad:
