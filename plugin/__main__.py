@@ -79,6 +79,10 @@ def _dispatch(command: str) -> int:
     resolved = resolve(loaded)
     for note in resolved.tags.notes:
         log.warning("tags.adjusted", note=note)
+    if not resolved.tags.skip_reason:  # nothing is read when auto-tag skips the build
+        from plugin.inputs import check_inputs  # noqa: PLC0415
+
+        check_inputs(resolved)  # before the first network call, for every command
     if command == "plan" or loaded.settings.plan_only:
         _print_json(plan_document(resolved))
         return EXIT_OK

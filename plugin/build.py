@@ -20,7 +20,7 @@ from pathlib import Path
 from plugin.builders.buildx import BuildxRun, buildx_plan, new_builder_name
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
 from plugin.builders.kaniko import EXECUTOR, kaniko_plan
-from plugin.daemon import Dockerd, ping
+from plugin.daemon import Dockerd, ping, place_run_dir
 from plugin.errors import BuildError, RunError
 from plugin.log import get_logger
 from plugin.pipeline import Prepared
@@ -42,15 +42,6 @@ _PUSH_PHASE = re.compile(r"(failed to push|pushing layers|pushing manifest|expor
 DEFAULT_PUSH_RETRIES = 3
 
 
-def _check_dockerfile(r: Resolved) -> None:
-    s = r.settings
-    candidates = [Path(s.dockerfile), Path(s.context) / s.dockerfile]
-    if not any(p.is_file() for p in candidates):
-        raise RunError(
-            f"dockerfile does not exist at path: {Path(s.dockerfile).resolve()} (PLUGIN_DOCKERFILE)"
-        )
-
-
 def verify_existing(prep: Prepared, digest: str | None) -> None:
     """Tags that existed in an immutable repository must hold the digest just built."""
     if not prep.decision or not prep.decision.verify_tags:
@@ -67,7 +58,6 @@ def verify_existing(prep: Prepared, digest: str | None) -> None:
 
 def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     """Build and push with the chosen builder; returns the pushed digest (None when not pushed)."""
-    _check_dockerfile(r) if not r.settings.push_only else None
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if r.builder == "kaniko":
@@ -120,9 +110,15 @@ def _engine(r: Resolved, prep: Prepared, runner: Runner) -> Iterator[str]:
             raise RunError(f"PLUGIN_DAEMON_OFF is set but no Docker engine answers at {host}")
         yield host
         return
-    opts = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
+    opts = daemon_options(s, prep.target, place_run_dir(str(prep.run_dir / "dockerd")))
     with Dockerd(opts, runner, retry_count=s.daemon_retry_count) as daemon:
-        yield daemon.docker_host
+        try:
+            yield daemon.docker_host
+        except BuildError as exc:
+            died = daemon.died()  # a failed step because dockerd itself ended: say so
+            if died is None:
+                raise
+            raise died from exc
 
 
 def _transient(lines: list[str], phase: re.Pattern[str] | None) -> bool:

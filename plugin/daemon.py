@@ -3,6 +3,11 @@
 Each run keeps its socket, exec-root, pidfile and log in its own run directory, so two runs on
 one machine never collide. A daemon that exits or never answers is an error that shows the tail
 of the daemon's own log.
+
+dockerd runs as PID 1 of a PID and mount namespace of its own (``unshare``): when it ends, however
+it ends (stopped, killed with SIGKILL, or failing to start), the kernel ends every process it
+started (containerd, shims, runc, the build's RUN steps) and drops every mount it made, wherever
+its data root is. The run directory is placed so that every socket below it fits a unix socket path.
 """
 
 from __future__ import annotations
@@ -32,8 +37,20 @@ DEFAULT_RETRY_COUNT = 15  # anchor PLUGIN_DAEMON_RETRY_COUNT: about one second p
 _POLL_INTERVAL = 0.05
 _PING_TIMEOUT = 1.0
 _LOG_TAIL = 20
+_DEATH_WAIT = 5.0
 _MNT_DETACH = 2
 _MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the final NUL
+# The sockets dockerd (20.10 to 26) and the containerd it starts create below the exec root.
+EXEC_ROOT_SOCKETS = (
+    "containerd/containerd.sock",
+    "containerd/containerd.sock.ttrpc",
+    "containerd/containerd-debug.sock",
+    "metrics.sock",
+    "libnetwork/0123456789ab.sock",  # the controller id's first 12 hex digits
+)
+# PID 1 of new PID and mount namespaces, with its own /proc; killed if unshare itself dies.
+ISOLATION = ("unshare", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc")
+SHORT_RUN_ROOT = "/tmp"  # noqa: S108 - where a run dir goes when the preferred one is too deep
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
@@ -82,6 +99,26 @@ class DaemonOptions:
     @property
     def docker_host(self) -> str:
         return f"unix://{self.socket_path}"
+
+
+def socket_paths(opts: DaemonOptions) -> list[str]:
+    """Every unix socket dockerd and its containerd create for these options."""
+    return [opts.socket_path, *(os.path.join(opts.exec_root, name) for name in EXEC_ROOT_SOCKETS)]
+
+
+def too_long_socket(opts: DaemonOptions) -> str | None:
+    """The longest socket path when it is over the unix limit (107 bytes), or None when every one fits."""
+    longest = max(socket_paths(opts), key=lambda p: len(p.encode()))
+    return longest if len(longest.encode()) > _MAX_UNIX_PATH else None
+
+
+def place_run_dir(preferred: str) -> str:
+    """``preferred`` when every socket below it fits; else a fresh, short directory name under /tmp."""
+    if too_long_socket(DaemonOptions(run_dir=preferred)) is None:
+        return preferred
+    short = os.path.join(SHORT_RUN_ROOT, f"bpe-{uuid.uuid4().hex[:12]}")
+    log.info("dockerd.run_dir_moved", preferred=preferred, run_dir=short, reason="socket paths too long")
+    return short
 
 
 def _repeat(flag: str, values: tuple[str, ...]) -> list[str]:
@@ -231,18 +268,51 @@ class Dockerd:
 
     def start(self) -> None:
         """Start dockerd and wait (bounded) until it answers; on failure stop it and raise RunError."""
-        if len(self.opts.socket_path.encode()) > _MAX_UNIX_PATH:
-            raise RunError(f"dockerd socket path is too long for a unix socket: {self.opts.socket_path}")
+        long_path = too_long_socket(self.opts)
+        if long_path is not None:
+            raise RunError(
+                f"dockerd socket path is too long for a unix socket ({len(long_path.encode())} bytes, "
+                f"at most {_MAX_UNIX_PATH}): {long_path}; use a shorter TMPDIR"
+            )
+        if shutil.which(ISOLATION[0]) is None:
+            raise RunError("dockerd is started through `unshare` (util-linux), which is not on PATH")
         run_dir = Path(self.opts.run_dir)
         self._created_run_dir = not run_dir.exists()
         run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         step = daemon_step(self.opts, self._seccomp_profile)
+        isolated = Step(step.name, (*ISOLATION, *step.argv), step.env, kind="daemon")
         try:
-            self._process = self.runner.start(step, self.opts.log_path)
+            self._process = self.runner.start(isolated, self.opts.log_path)
             self._wait_ready(self._process)
         except BaseException:
             self.stop()
             raise
+
+    def exit_status(self) -> int | None:
+        """dockerd's exit status once it has ended, else None (as unshare reports it: util-linux 2.38
+        says 1 for a dockerd killed by a signal, later versions 128+N)."""
+        return self._process.poll() if self._process else None
+
+    def died(self) -> RunError | None:
+        """The error to report when dockerd ended on its own while the build was running.
+
+        The docker CLI sees the socket close before unshare has reaped dockerd: a daemon that no
+        longer answers is given a few seconds to be seen gone.
+        """
+        if self._process is None or (self.exit_status() is None and ping(self.docker_host)):
+            return None
+        deadline = time.monotonic() + _DEATH_WAIT
+        while self.exit_status() is None and time.monotonic() < deadline:
+            time.sleep(_POLL_INTERVAL)
+        status = self.exit_status()
+        if status is None:
+            return None
+        how = f"was killed by signal {status - 128}" if status > 128 else f"ended (status {status})"
+        tail = "\n".join(f"  {line}" for line in self._process.tail(_LOG_TAIL)) or "  (the log is empty)"
+        return RunError(
+            f"dockerd {how} during the build; every process of the build was ended with it. "
+            f"Last lines of the dockerd log:\n{tail}"
+        )
 
     def _wait_ready(self, process: Background) -> None:
         started = time.monotonic()
@@ -272,6 +342,6 @@ class Dockerd:
         run_dir = self.opts.run_dir
         if not os.path.isdir(run_dir):
             return
-        failed = unmount_all(run_dir)
+        failed = unmount_all(run_dir)  # dockerd's own mounts ended with its namespace; these are others'
         if self._created_run_dir and not failed:
             shutil.rmtree(run_dir, ignore_errors=True)

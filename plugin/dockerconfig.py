@@ -12,10 +12,12 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from plugin.errors import ConfigError, RunError
+from plugin.files import parse_json, read_text
 from plugin.log import REDACTOR, get_logger
 
 log = get_logger("plugin.dockerconfig")
@@ -38,25 +40,20 @@ def encode_auth(username: str, password: str) -> str:
     return base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def _load_base(base: str) -> JsonObject:
-    """PLUGIN_CONFIG: inline JSON when it starts with ``{``, else the path of a JSON file."""
+def _config_where(base: str) -> tuple[str, str]:
+    """PLUGIN_CONFIG's JSON text and where it came from: inline JSON (``{`` or ``[``), else a file."""
     text = base.strip()
-    if text.startswith("{"):
-        where = "inline JSON"
-    else:
-        where = f"file {text}"
-        try:
-            text = Path(text).read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError.single(
-                CONFIG_VARIABLE, None, f"a Docker config JSON object or a readable file ({err.strerror})"
-            ) from err
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        # The value may hold credentials: name the position only, never the text.
-        expected = f"valid JSON ({where}: {err.msg} at line {err.lineno} column {err.colno})"
-        raise ConfigError.single(CONFIG_VARIABLE, None, expected) from None
+    if text.startswith(("{", "[")):
+        return text, "inline JSON"
+    # The value may be mistyped JSON holding credentials: never shown, not even as a path.
+    data = read_text(text, CONFIG_VARIABLE, what="a Docker config JSON object or a readable file", shown=None)
+    return data, f"file {text}"  # it is a file: the value is a path, not mistyped credentials
+
+
+def load_base(base: str) -> JsonObject:
+    """PLUGIN_CONFIG: inline JSON when it starts with ``{`` (or ``[``), else the path of a JSON file."""
+    text, where = _config_where(base)
+    data = parse_json(text, CONFIG_VARIABLE, where=where, shown=None)
     if not isinstance(data, dict):
         raise ConfigError.single(
             CONFIG_VARIABLE, None, f"a JSON object ({where} holds a {type(data).__name__})"
@@ -64,15 +61,25 @@ def _load_base(base: str) -> JsonObject:
     return data
 
 
-def _load_existing(path: Path) -> JsonObject:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, json.JSONDecodeError) as err:
-        raise RunError(f"cannot read the Docker config {path}: {err}") from None
+def existing_config(env: Mapping[str, str]) -> tuple[Path, str] | None:
+    """The user's Docker config to merge (DOCKER_CONFIG, /kaniko/.docker, ~/.docker) and what names it."""
+    for variable, folder in (
+        ("DOCKER_CONFIG", env.get("DOCKER_CONFIG")),
+        ("/kaniko/.docker/config.json", "/kaniko/.docker"),
+        ("~/.docker/config.json", os.path.expanduser("~/.docker")),
+    ):
+        if folder and os.path.lexists(os.path.join(folder, "config.json")):
+            return Path(folder) / "config.json", variable
+    return None
+
+
+def load_existing(path: Path, variable: str = "DOCKER_CONFIG") -> JsonObject:
+    """The user's Docker config as a JSON object; a bad one is a ConfigError naming ``variable``."""
+    shown = str(path)
+    text = read_text(shown, variable, what="a readable Docker config file", shown=shown)
+    data = parse_json(text, variable, where=shown, shown=shown)
     if not isinstance(data, dict):
-        raise RunError(f"cannot read the Docker config {path}: not a JSON object")
+        raise ConfigError.single(variable, shown, f"a JSON object ({shown} holds a {type(data).__name__})")
     return data
 
 
@@ -146,9 +153,9 @@ def write_docker_config(
     """
     for username, password in auths.values():
         REDACTOR.add(password, encode_auth(username, password))
-    config = _load_existing(existing) if existing is not None else {}
+    config = load_existing(existing) if existing is not None and existing.exists() else {}
     if base:
-        config = merge(config, _load_base(base))
+        config = merge(config, load_base(base))
     logins = {auth_key(host): {"auth": encode_auth(u, p)} for host, (u, p) in auths.items()}
     config = merge(config, {"auths": logins})
     config.setdefault("auths", {})

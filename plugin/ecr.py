@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from plugin.aws import AwsSession
 from plugin.errors import AwsError, ConfigError, RunError
+from plugin.files import parse_json, read_text
 from plugin.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
 from plugin.log import REDACTOR, get_logger
 
@@ -85,27 +84,15 @@ def load_policy(value: str | None, variable: str) -> str | None:
     """Read a policy from a file path or inline JSON and check it is a JSON object, before any AWS call."""
     if value is None or not value.strip():
         return None
-    if value.strip().startswith("{"):
+    if value.strip().startswith(("{", "[")):
         text, where, shown = value, "the inline policy", None
     else:
         where, shown = f"file {value!r}", value
-        try:
-            text = Path(value).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError.single(variable, shown, f"a JSON policy file; {where} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError.single(
-                variable, shown, f"a readable JSON policy file; {where}: {exc}"
-            ) from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        raise ConfigError.single(
-            variable, shown, f"a JSON policy; {where} is not valid JSON: {reason}"
-        ) from None
+        text = read_text(value, variable, what="a JSON policy file")
+    document = parse_json(text, variable, where=where, shown=shown)
     if not isinstance(document, dict):
-        raise ConfigError.single(variable, shown, f"a JSON policy; {where} is not a JSON object")
+        kind = type(document).__name__
+        raise ConfigError.single(variable, shown, f"a JSON policy object ({where} holds a {kind})")
     return text
 
 

@@ -1,29 +1,28 @@
 """The same outputs from every builder: DRONE_OUTPUT variables, the artifact file and the card.
 
-They are written only after a successful build or a skip, and hold nothing but what
-``BuildResult`` holds: image names, tags, the digest, the tar path. No secret ever goes in.
+They are written only after a successful build or a skip, all together (``plugin.staging``), and hold
+nothing but what ``BuildResult`` holds: image names, tags, the digest, the tar path. No secret ever
+goes in. DRONE_OUTPUT is merged with ``plugin.envfile``: every line the plugin does not own is kept.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from plugin import envfile
 from plugin.errors import RunError
+from plugin.staging import StagedFiles
 
 CARD_SCHEMA = "https://drone-plugins.github.io/drone-docker/card.json"
 ARTIFACT_KIND = "docker/v1"
-_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*(.*?)\s*$")
-_UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
+STREAMS = ("/dev/stdout", "/dev/stderr")
 _ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>amazonaws\.com(?:\.cn)?)$"
 )
@@ -60,68 +59,28 @@ def output_values(result: BuildResult) -> dict[str, str]:
     return values
 
 
-# -- files ---------------------------------------------------------------------------------------
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write via a temp file in the same directory and rename, so readers never see half a file."""
-    try:
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise RunError(f"cannot write {path}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise RunError(f"cannot write {path}: {err.strerror or err}") from err
-
-
 # -- DRONE_OUTPUT ----------------------------------------------------------------------------------
 
 
-def _unquote(raw: str) -> str:
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        return re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m[1], m[1]), raw[1:-1])
-    return raw.split(" #", 1)[0].rstrip()
+def read_existing(path: str | Path) -> bytes:
+    """The current DRONE_OUTPUT file's bytes (empty when it does not exist yet)."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as err:
+        raise RunError(f"cannot read the DRONE_OUTPUT file {path}: {err.strerror or err}") from err
 
 
-def parse_dotenv(text: str) -> dict[str, str]:
-    """KEY=VALUE lines (optionally ``export``-ed, quoted); comments and junk lines are skipped."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        match = _DOTENV_LINE.match(line)
-        if match:
-            values[match[1]] = _unquote(match[2])
-    return values
-
-
-def _quote(value: str) -> str:
-    """Double-quoted the way godotenv writes it: backslash, quote, $, ! and backtick escaped."""
-    escaped = re.sub(r'([\\"$!`])', r"\\\1", value).replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{escaped}"'
+def drone_output_bytes(path: str | Path, values: dict[str, str]) -> bytes:
+    """The DRONE_OUTPUT file with ``values`` merged in: every other line is kept byte for byte."""
+    return envfile.encode(envfile.merge(envfile.decode(read_existing(path)), values))
 
 
 def write_drone_output(path: str | Path, values: dict[str, str]) -> None:
-    """Merge ``values`` into the DRONE_OUTPUT dotenv file, keeping every other key."""
-    target = Path(path)
-    try:
-        current = parse_dotenv(target.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        current = {}
-    except (OSError, UnicodeDecodeError) as err:
-        raise RunError(f"cannot read DRONE_OUTPUT file {target}: {err}") from err
-    current.update(values)
-    text = "".join(f"{key}={_quote(value)}\n" for key, value in current.items())
-    _write_atomic(target, text.encode(), 0o644)
+    """Merge ``values`` into the DRONE_OUTPUT file (replaced atomically; its mode is kept)."""
+    with StagedFiles() as files:
+        files.stage(path, drone_output_bytes(path, values))
 
 
 # -- artifact file ---------------------------------------------------------------------------------
@@ -135,10 +94,15 @@ def artifact(result: BuildResult, registry_type: str = "ECR") -> dict[str, Any]:
     }
 
 
+def artifact_bytes(result: BuildResult, registry_type: str = "ECR") -> bytes:
+    """The anchors' artifact JSON (``docker/v1``), tab-indented."""
+    return json.dumps(artifact(result, registry_type), indent="\t").encode()
+
+
 def write_artifact(path: str | Path, result: BuildResult, registry_type: str = "ECR") -> None:
-    """The anchors' artifact JSON (``docker/v1``), tab-indented, file 0644, parent dirs 0755."""
-    text = json.dumps(artifact(result, registry_type), indent="\t")
-    _write_atomic(Path(path), text.encode(), 0o644)
+    """The artifact file (atomically; new files 0644, parent dirs 0755)."""
+    with StagedFiles() as files:
+        files.stage(path, artifact_bytes(result, registry_type))
 
 
 # -- card ------------------------------------------------------------------------------------------
@@ -186,15 +150,39 @@ def card(result: BuildResult, console_url: str | None, now: datetime | None = No
     return {"schema": CARD_SCHEMA, "data": data}
 
 
+def card_bytes(result: BuildResult, console_url: str | None, now: datetime | None = None) -> bytes:
+    return json.dumps(card(result, console_url, now), separators=(",", ":")).encode()
+
+
+def is_stream(path: str | Path) -> bool:
+    """/dev/stdout, /dev/stderr, or another device or FIFO: written to directly, not staged."""
+    if str(path) in STREAMS:
+        return True
+    target = Path(path)
+    return target.exists() and not target.is_file() and not target.is_dir()
+
+
+def write_card_stream(path: str | Path, encoded: bytes) -> None:
+    """The card on the runner's stdout or stderr as ``ESC]1338;<base64>ESC]0m``; to another device as is."""
+    if str(path) not in STREAMS:
+        try:
+            with open(path, "wb") as device:
+                device.write(encoded)
+        except OSError as err:
+            raise RunError(f"cannot write the card to {path}: {err.strerror or err}") from err
+        return
+    stream = sys.stdout if str(path) == "/dev/stdout" else sys.stderr
+    stream.write(f"\x1b]1338;{base64.b64encode(encoded).decode()}\x1b]0m\n")
+    stream.flush()
+
+
 def write_card(
     path: str | Path, result: BuildResult, console_url: str | None, now: datetime | None = None
 ) -> None:
-    """Write the card to a file (0644); for /dev/stdout or /dev/stderr as ``ESC]1338;<base64>ESC]0m``."""
-    encoded = json.dumps(card(result, console_url, now), separators=(",", ":")).encode()
-    target = str(path)
-    if target in ("/dev/stdout", "/dev/stderr"):
-        stream = sys.stdout if target == "/dev/stdout" else sys.stderr
-        stream.write(f"\x1b]1338;{base64.b64encode(encoded).decode()}\x1b]0m\n")
-        stream.flush()
+    """Write the card to a file (0644), or to /dev/stdout or /dev/stderr in the escape-sequence form."""
+    encoded = card_bytes(result, console_url, now)
+    if is_stream(path):
+        write_card_stream(path, encoded)
         return
-    _write_atomic(Path(target), encoded, 0o644)
+    with StagedFiles() as files:
+        files.stage(path, encoded)

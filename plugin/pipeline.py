@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -12,20 +11,23 @@ from typing import Any
 
 from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
 from plugin.context import CIContext
-from plugin.dockerconfig import write_docker_config
+from plugin.dockerconfig import existing_config, write_docker_config
 from plugin.ecr import Ecr, RegistryCredentials, RepositoryState, TagDecision, decide
 from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
 from plugin.outputs import (
     BuildResult,
+    artifact_bytes,
+    card_bytes,
+    drone_output_bytes,
     ecr_console_url,
+    is_stream,
     output_values,
-    write_artifact,
-    write_card,
-    write_drone_output,
+    write_card_stream,
 )
 from plugin.planning import Resolved, cache_spec, repository_spec
 from plugin.settings import Settings
+from plugin.staging import StagedFiles
 from plugin.target import Target
 from plugin.trust import trust_from_context
 
@@ -104,13 +106,6 @@ def _base_auth(s: Settings) -> dict[str, tuple[str, str]]:
         return {}
     host = HUB_V1 if s.base_registry in HUB_V2 else s.base_registry
     return {host: (s.base_username, s.base_password.get_secret_value())}
-
-
-def _existing_config(env: dict[str, str]) -> Path | None:
-    for folder in (env.get("DOCKER_CONFIG"), "/kaniko/.docker", os.path.expanduser("~/.docker")):
-        if folder and (Path(folder) / "config.json").is_file():
-            return Path(folder) / "config.json"
-    return None
 
 
 def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
@@ -219,23 +214,30 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
             main.ecr.ensure_repository(cache)
         decision = _tag_decision(main.ecr, r, main.state, check_tags)
     config_dir = run_dir / "docker-config"
+    found = existing_config(r.loaded.env)
     write_docker_config(
-        config_dir, auths, s.config.get_secret_value() if s.config else None, _existing_config(r.loaded.env)
+        config_dir, auths, s.config.get_secret_value() if s.config else None, found[0] if found else None
     )
     return Prepared(r.target, run_dir, config_dir, auths, decision, repos)
 
 
 def write_outputs(r: Resolved, result: BuildResult) -> None:
-    """DRONE_OUTPUT (merged), the artifact file and the card: only after success or a skip."""
+    """DRONE_OUTPUT (merged), the artifact file and the card, all in place together or none of them.
+
+    Called only after a success or a skip. A card on /dev/stdout or /dev/stderr is printed once the
+    files are in place.
+    """
     s, ctx = r.settings, r.ctx
-    if ctx.output_file:
-        write_drone_output(ctx.output_file, output_values(result))
-    if s.artifact_file:
-        write_artifact(s.artifact_file, result, s.registry_type)
-    if ctx.card_path:
-        write_card(
-            ctx.card_path, result, ecr_console_url(result.registry, result.repository, s.account, s.region)
-        )
+    card = card_bytes(result, ecr_console_url(result.registry, result.repository, s.account, s.region))
+    with StagedFiles() as files:
+        if ctx.output_file:
+            files.stage(ctx.output_file, drone_output_bytes(ctx.output_file, output_values(result)))
+        if s.artifact_file:
+            files.stage(s.artifact_file, artifact_bytes(result, s.registry_type))
+        if ctx.card_path and not is_stream(ctx.card_path):
+            files.stage(ctx.card_path, card)
+    if ctx.card_path and is_stream(ctx.card_path):
+        write_card_stream(ctx.card_path, card)
     log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
 
 

@@ -12,18 +12,19 @@ import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from plugin import envfile
 from plugin.errors import ConfigError, Problem
 from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
+from plugin.files import read_text
 from plugin.log import MASK, REDACTOR
 
 KANIKO_EXECUTOR = "/kaniko/executor"
@@ -131,25 +132,11 @@ class Loaded:
 
 
 def read_env_file(path: str) -> dict[str, str]:
-    """A small dotenv reader: KEY=VALUE lines, optional `export`, quotes and comments."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path, or a file that is not UTF-8
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"a readable dotenv file ({reason})") from None
-    values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError.single("PLUGIN_ENV_FILE", path, f"KEY=VALUE lines (line {number} is not)")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
+    """PLUGIN_ENV_FILE, read with python-dotenv's grammar (as godotenv.Load reads it; no expansion)."""
+    text = read_text(path, "PLUGIN_ENV_FILE", what="a readable dotenv file")
+    values, bad = envfile.read_pairs(text)
+    if bad:
+        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"KEY=VALUE lines (line {bad[0]} is not)")
     return values
 
 

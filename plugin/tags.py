@@ -17,6 +17,7 @@ from typing import Any
 
 from plugin.context import CIContext
 from plugin.errors import ConfigError, Problem
+from plugin.files import read_text
 from plugin.settings import Settings
 from plugin.tagrules import (
     RefContext,
@@ -110,7 +111,8 @@ def expand_tag(tag: str) -> list[str]:
 
 
 def read_tags_file(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
+    """The tags in a ``.tags`` file (commas or lines); an unreadable file is a ConfigError naming it."""
+    text = read_text(str(path), str(path), what="a readable tags file", shown=None)
     return [t.strip() for t in re.split(r"[,\n]", text) if t.strip()]
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import lzma
 import shutil
 import tarfile
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from plugin.errors import ConfigError, RunError
+from plugin.files import check_regular
 from plugin.log import get_logger
 from plugin.registry import api_base, auth_headers, registry_retry
 
@@ -32,6 +35,7 @@ MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 _CHUNK = 1 << 20
+VARIABLE = "PLUGIN_SOURCE_TAR_PATH"
 
 
 @dataclass(frozen=True)
@@ -59,40 +63,74 @@ def _gzip_to(source: IO[bytes], target: Path) -> None:
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
     handle = tar.extractfile(name)
     if handle is None:
-        raise ConfigError.single(
-            "PLUGIN_SOURCE_TAR_PATH", None, f"an image tarball; {name!r} is missing in it"
-        )
+        raise ConfigError.single(VARIABLE, None, f"an image tarball; {name!r} is missing in it")
     return handle
+
+
+_TAR_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError, zlib.error, lzma.LZMAError)
+
+
+def _first_image(tar: tarfile.TarFile) -> dict[str, Any]:
+    """The first entry of ``manifest.json``, checked: a config and layers that are all in the tarball."""
+    try:
+        entries = json.loads(_member(tar, "manifest.json").read())
+    except (ValueError, RecursionError):
+        entries = None
+    entry = entries[0] if isinstance(entries, list) and entries else None
+    if not isinstance(entry, dict):
+        raise ConfigError.single(
+            VARIABLE, None, "a docker image tarball (manifest.json is not a list of images)"
+        )
+    config, layers = entry.get("Config"), entry.get("Layers")
+    if (
+        not isinstance(config, str)
+        or not isinstance(layers, list)
+        or not all(isinstance(x, str) for x in layers)
+    ):
+        raise ConfigError.single(
+            VARIABLE, None, "a docker image tarball (manifest.json has no Config and Layers)"
+        )
+    files = {m.name for m in tar.getmembers() if m.isfile()}
+    for name in [config, *layers]:
+        if name not in files:
+            raise ConfigError.single(VARIABLE, None, f"an image tarball; {name!r} is missing in it")
+    return entry
+
+
+def check_tarball(tar_path: str) -> None:
+    """PLUGIN_SOURCE_TAR_PATH is a docker-save tarball this push can read (before any network call)."""
+    check_regular(tar_path, VARIABLE, what="an image tarball")
+    try:
+        with tarfile.open(tar_path) as tar:
+            _first_image(tar)
+    except _TAR_ERRORS as exc:
+        raise ConfigError.single(VARIABLE, tar_path, f"a readable image tarball ({exc})") from None
 
 
 def _read_tarball(tar_path: Path, work: Path) -> tuple[Blob, list[Blob]]:
     """The config and the (compressed) layers of the tarball's first image, as files in ``work``."""
+    check_tarball(str(tar_path))
     try:
-        tar = tarfile.open(tar_path)  # noqa: SIM115 - closed below
-    except (OSError, tarfile.TarError) as exc:
-        raise ConfigError.single(
-            "PLUGIN_SOURCE_TAR_PATH", str(tar_path), f"a readable image tarball ({exc})"
-        ) from None
-    with tar:
-        try:
-            manifest = json.load(_member(tar, "manifest.json"))[0]
-        except (json.JSONDecodeError, IndexError, KeyError, TypeError) as exc:
-            raise ConfigError.single(
-                "PLUGIN_SOURCE_TAR_PATH", str(tar_path), f"a docker image tarball ({exc})"
-            ) from None
-        config_path = work / "config.json"
-        config_path.write_bytes(_member(tar, manifest["Config"]).read())
-        layers = []
-        for index, name in enumerate(manifest["Layers"]):
-            target = work / f"layer-{index}.tar.gz"
-            compressed = _member(tar, name).read(2) == b"\x1f\x8b"
-            with _member(tar, name) as source:
-                if compressed:
-                    with target.open("wb") as out:
-                        shutil.copyfileobj(source, out, _CHUNK)
-                else:
-                    _gzip_to(source, target)
-            layers.append(_digest_of(target))
+        with tarfile.open(tar_path) as tar:
+            return _extract(tar, _first_image(tar), work)
+    except _TAR_ERRORS as exc:
+        raise ConfigError.single(VARIABLE, str(tar_path), f"a readable image tarball ({exc})") from None
+
+
+def _extract(tar: tarfile.TarFile, manifest: dict[str, Any], work: Path) -> tuple[Blob, list[Blob]]:
+    config_path = work / "config.json"
+    config_path.write_bytes(_member(tar, manifest["Config"]).read())
+    layers = []
+    for index, name in enumerate(manifest["Layers"]):
+        target = work / f"layer-{index}.tar.gz"
+        compressed = _member(tar, name).read(2) == b"\x1f\x8b"
+        with _member(tar, name) as source:
+            if compressed:
+                with target.open("wb") as out:
+                    shutil.copyfileobj(source, out, _CHUNK)
+            else:
+                _gzip_to(source, target)
+        layers.append(_digest_of(target))
     return _digest_of(config_path), layers
 
 
@@ -162,8 +200,6 @@ def push_tarball(
     work_parent: Path | None = None,
 ) -> str:
     """Push the tarball's image to every (host, repository, tag); returns the manifest digest."""
-    if not tar_path.is_file():
-        raise ConfigError.single("PLUGIN_SOURCE_TAR_PATH", str(tar_path), "an existing image tarball")
     with _workdir(work_parent) as work:
         config, layers = _read_tarball(tar_path, work)
         manifest = _manifest(config, layers)

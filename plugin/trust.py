@@ -16,6 +16,7 @@ from pathlib import Path
 from botocore.httpsession import DEFAULT_CA_BUNDLE
 
 from plugin.errors import ConfigError
+from plugin.files import read_bytes
 from plugin.log import get_logger
 
 log = get_logger("plugin.trust")
@@ -32,16 +33,31 @@ def base_bundle(env: MutableMapping[str, str]) -> Path:
     return Path(DEFAULT_CA_BUNDLE)
 
 
-def trust_ca(ca_path: str, run_dir: Path, env: MutableMapping[str, str]) -> Path:
-    """Write base bundle + the CA into ``run_dir`` and point SSL_CERT_FILE and AWS_CA_BUNDLE at it."""
-    try:
-        ca = Path(ca_path).read_bytes()
-    except OSError as exc:
-        raise ConfigError.single(VARIABLE, ca_path, f"a readable PEM file ({exc.strerror})") from None
+def load_ca(ca_path: str) -> bytes:
+    """HARNESS_CA_PATH's certificates, checked to be PEM that OpenSSL loads (before any network call)."""
+    ca = read_bytes(ca_path, VARIABLE, what="a readable PEM file")
     if _PEM_BEGIN not in ca:
         raise ConfigError.single(VARIABLE, ca_path, "a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.create_default_context(cadata=ca.decode("ascii"))
+    except (ssl.SSLError, UnicodeDecodeError, ValueError) as exc:
+        why = exc.reason if isinstance(exc, ssl.SSLError) and exc.reason else type(exc).__name__
+        raise ConfigError.single(VARIABLE, ca_path, f"PEM certificates OpenSSL can load ({why})") from None
+    return ca
+
+
+def trust_ca(ca_path: str, run_dir: Path, env: MutableMapping[str, str]) -> Path:
+    """Write base bundle + the CA into ``run_dir`` and point SSL_CERT_FILE and AWS_CA_BUNDLE at it."""
+    ca = load_ca(ca_path)
+    base = base_bundle(env)
+    try:
+        bundle_text = base.read_bytes().rstrip(b"\n")
+    except OSError as exc:
+        raise ConfigError.single(
+            "SSL_CERT_FILE", str(base), f"a readable CA bundle ({exc.strerror})"
+        ) from None
     bundle = run_dir / "ca-bundle.pem"
-    bundle.write_bytes(base_bundle(env).read_bytes().rstrip(b"\n") + b"\n" + ca.strip() + b"\n")
+    bundle.write_bytes(bundle_text + b"\n" + ca.strip() + b"\n")
     bundle.chmod(0o644)
     env["SSL_CERT_FILE"] = env["AWS_CA_BUNDLE"] = str(bundle)
     log.info("trust.ca_added", ca=ca_path, bundle=str(bundle))

@@ -152,8 +152,10 @@ class TestImageBasics:
         assert "usage: build-push-ecr" in done.stdout
         assert "PLUGIN_REPO" in done.stdout
 
-    def test_plan_for_the_issue_example(self, engine: Engine, image: str):
-        done = engine.run("--network", "host", command="plan", env=ISSUE_EXAMPLE)
+    def test_plan_for_the_issue_example(self, engine: Engine, image: str, workspace: Path):
+        """`plan` checks the workspace too (the Dockerfile must be there), as a runner mounts it."""
+        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-w", "/drone/src")
+        done = engine.run(*flags, command="plan", env=ISSUE_EXAMPLE)
         assert done.returncode == 0, done.stderr
         plan = json.loads(done.stdout)
         assert plan["builder"] == "docker"
@@ -176,13 +178,17 @@ class TestImageBasics:
         assert "exec /opt/plugin/bin/python -m plugin" in done.stdout
 
     def test_tools_inside(self, engine: Engine, image: str):
-        script = "dockerd --version && docker --version && docker buildx version && python3 --version"
+        script = (
+            "dockerd --version && docker --version && docker buildx version && python3 --version"
+            " && unshare --version"  # dockerd runs in its own PID and mount namespace
+        )
         done = engine.docker("run", "--rm", "--entrypoint", "sh", image, "-c", script)
         assert done.returncode == 0, done.stderr
         lines = done.stdout.splitlines()
         assert lines[0].startswith("Docker version 2")
         assert "github.com/docker/buildx" in lines[2]
         assert lines[3].startswith("Python 3.13")
+        assert lines[4].startswith("unshare from util-linux")
 
 
 def runner_env(moto_url: str, registry: Registry, **settings: str) -> dict[str, str]:
@@ -310,9 +316,10 @@ def kaniko_stub_image(engine: Engine) -> str:
 
 
 class TestKanikoVariantWithAStubExecutor:
-    def test_builder_defaults_to_kaniko(self, engine: Engine, kaniko_stub_image: str):
+    def test_builder_defaults_to_kaniko(self, engine: Engine, kaniko_stub_image: str, workspace: Path):
         env = {k: v for k, v in ISSUE_EXAMPLE.items() if k != "PLUGIN_BUILDER"}
-        done = engine.run("--network", "host", command="plan", env=env, image=kaniko_stub_image)
+        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-w", "/drone/src")
+        done = engine.run(*flags, command="plan", env=env, image=kaniko_stub_image)
         assert done.returncode == 0, done.stderr
         plan = json.loads(done.stdout)
         assert plan["builder"] == "kaniko"

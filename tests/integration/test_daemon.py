@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from plugin import daemon as daemon_module
-from plugin.daemon import DaemonOptions, Dockerd, ping
+from plugin.daemon import DaemonOptions, Dockerd, ping, socket_paths
 from plugin.errors import RunError
 from plugin.plan import Step
 from plugin.run import Runner
+from tests.support.plugin_run import dockerd_pids_for
 from tests.support.services import require, short_tempdir, unmount_below
 
 pytestmark = pytest.mark.integration
@@ -107,3 +111,89 @@ class TestDockerd:
         with Dockerd(first, Runner()) as one, Dockerd(second, Runner()) as two:
             assert ping(one.docker_host) and ping(two.docker_host)
         assert mounts_below(workdir) == []
+
+
+def mount_namespace(pid: int) -> str:
+    return os.readlink(f"/proc/{pid}/ns/mnt")
+
+
+def pids_in_namespace(namespace: str) -> list[int]:
+    """Every process whose mount namespace is ``namespace`` (its mounts live as long as one does)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "ns" / "mnt") == namespace:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class TestFaults:
+    """Whatever way dockerd ends, nothing it started or mounted is left, wherever its data root is."""
+
+    def test_every_socket_it_creates_is_one_the_length_check_knows(self, workdir):
+        """The socket list behind the 107-byte check matches what this dockerd and its containerd create."""
+        opts = options(workdir)
+        with Dockerd(opts, Runner(out=io.StringIO())):
+            found = {str(p) for p in Path(opts.run_dir).rglob("*") if p.is_socket()}
+        shapes = {re.sub(r"libnetwork/[0-9a-f]{12}\.sock$", "libnetwork/0123456789ab.sock", p) for p in found}
+        assert f"{opts.exec_root}/containerd/containerd.sock.ttrpc" in shapes
+        assert shapes <= set(socket_paths(opts))
+
+    def test_a_dockerd_that_never_answers_leaves_no_mount_and_no_process(self, workdir):
+        """It mounts its data root on itself, then waits for a containerd that is not there: given up on,
+        its namespace ends, and with it that mount (which used to stay)."""
+        opts = options(workdir, f"--containerd={workdir}/no-containerd.sock")
+        daemon = Dockerd(opts, Runner(out=io.StringIO()), retry_count=4)
+        seen: list[str] = []
+
+        def watch() -> None:
+            for pid in dockerd_pids_for(workdir / "data"):
+                seen.append(mount_namespace(pid))
+
+        watcher = threading.Timer(2.5, watch)
+        watcher.start()
+        with pytest.raises(RunError, match="did not answer"):
+            daemon.start()
+        watcher.join()
+        assert seen, "dockerd was running while the plugin waited"
+        assert pids_in_namespace(seen[0]) == []
+        assert dockerd_pids_for(workdir / "data") == []
+        assert mounts_below(workdir) == []
+        assert not (workdir / "run").exists()
+
+    def test_sigkill_of_dockerd_ends_its_children_and_mounts(self, workdir):
+        """kill -9 of dockerd (PID 1 of its namespace): containerd goes with it, and every mount."""
+        opts = options(workdir)
+        with Dockerd(opts, Runner(out=io.StringIO())) as daemon:
+            (pid,) = dockerd_pids_for(workdir / "data")
+            namespace = mount_namespace(pid)
+            assert namespace != mount_namespace(os.getpid())
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while daemon.exit_status() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert daemon.exit_status() is not None
+            died = daemon.died()
+            assert (
+                died is not None and "during the build; every process of the build was ended" in died.message
+            )
+        assert pids_in_namespace(namespace) == []
+        assert mounts_below(workdir) == []
+        assert not (workdir / "run").exists()
+
+    def test_a_run_dir_too_deep_for_its_sockets_is_refused_before_dockerd_starts(self, workdir):
+        deep = workdir / ("d" * 70)
+        opts = DaemonOptions(storage_path=str(workdir / "data"), run_dir=str(deep), extra_args=TEST_ARGS)
+        runner = Runner(out=io.StringIO())
+        with pytest.raises(RunError) as info:
+            Dockerd(opts, runner).start()
+        long_path = f"{deep}/exec/containerd/containerd.sock.ttrpc"
+        assert info.value.message == (
+            f"dockerd socket path is too long for a unix socket ({len(long_path)} bytes, at most 107): "
+            f"{long_path}; use a shorter TMPDIR"
+        )
+        assert not deep.exists()
+        assert dockerd_pids_for(workdir / "data") == []

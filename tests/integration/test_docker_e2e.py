@@ -8,7 +8,9 @@ is read from its exit status, its output, the file system and /proc.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -22,6 +24,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dotenv import dotenv_values
 
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
@@ -91,9 +94,9 @@ class Workspace:
             "DRONE_CARD_PATH": str(self.card),
         }
 
-    def drone_values(self) -> dict[str, str]:
-        lines = self.drone_output.read_text().splitlines()
-        return {k: v.strip('"') for k, _, v in (line.partition("=") for line in lines)}
+    def drone_values(self) -> dict[str, str | None]:
+        """DRONE_OUTPUT as python-dotenv reads it (the grammar the plugin writes for)."""
+        return dict(dotenv_values(self.drone_output, interpolate=False))
 
     def assert_no_temp_files_left(self) -> None:
         assert list(self.tmp.iterdir()) == []
@@ -652,3 +655,82 @@ class TestBuildInputs:
         key_lines = [line for line in key.splitlines() if len(line) > 20]
         assert not any(line in result.output for line in key_lines)
         workspace.assert_no_temp_files_left()
+
+
+# -- faults of the plugin's own dockerd ---------------------------------------------------------------
+
+SLEEP_600 = ["/bin/busybox", "sleep", "600"]
+
+
+@pytest.fixture(scope="module")
+def sleeping_600_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = json.dumps(SLEEP_600)
+    return make_context(
+        tmp_path_factory.mktemp("sleep600"), f"FROM scratch\nCOPY busybox /bin/busybox\nRUN {run}\n"
+    )
+
+
+def in_mount_namespace(namespace: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns" / "mnt") == namespace:
+                    found.append(int(entry.name))
+    return found
+
+
+def mounts_below(root: Path) -> list[str]:
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        return [line.split()[1] for line in f if line.split()[1].startswith(str(root))]
+
+
+def short_run_dirs() -> set[str]:
+    """The /tmp/bpe-<12 hex> run dirs the plugin makes when TMPDIR is too deep for dockerd's sockets."""
+    return {p.name for p in Path("/tmp").iterdir() if re.fullmatch(r"bpe-[0-9a-f]{12}", p.name)}
+
+
+class TestDaemonFaults:
+    def test_kill_9_of_dockerd_during_run_sleep_600_leaves_nothing(
+        self, moto_server, registry, workspace, sleeping_600_context
+    ):
+        """Exit 1 naming dockerd; the RUN step, containerd and every mount are gone; no run dir, outputs."""
+        env = app_env(moto_server, registry.host, workspace, sleeping_600_context, "e2e/kill9")
+        plugin = LivePlugin(env)
+        try:
+            plugin.wait_until(
+                lambda: bool(processes_with_argv(SLEEP_600)), "the RUN step running", timeout=90
+            )
+            (dockerd,) = dockerd_pids_for(workspace.storage)
+            namespace = os.readlink(f"/proc/{dockerd}/ns/mnt")
+            os.kill(dockerd, signal.SIGKILL)
+            result = plugin.finish(timeout=60)
+        finally:
+            for pid in processes_with_argv(SLEEP_600):  # only if the plugin failed to end it
+                os.kill(pid, signal.SIGKILL)
+        assert result.returncode == 1, result.output
+        assert "during the build; every process of the build was ended with it" in result.stderr
+        assert processes_with_argv(SLEEP_600) == []
+        assert dockerd_pids_for(workspace.storage) == []
+        assert in_mount_namespace(namespace) == []
+        assert mounts_below(workspace.base) == []
+        workspace.assert_no_temp_files_left()  # the run dir (Docker config, dockerd's sockets) is gone
+        workspace.assert_no_outputs()
+        assert registry.tags("e2e/kill9") == []
+
+    def test_a_long_tmpdir_moves_the_daemon_run_dir_and_the_run_succeeds(
+        self, moto_server, registry, workspace, example_context
+    ):
+        """With a TMPDIR too deep for containerd's sockets, dockerd's run dir goes under /tmp, then away."""
+        deep = workspace.base / ("t" * 64)
+        deep.mkdir()
+        assert len(f"{deep}/build-push-ecr-12345678/dockerd/exec/containerd/containerd.sock.ttrpc") > 107
+        before = short_run_dirs()
+        env = app_env(moto_server, registry.host, workspace, example_context, "e2e/deep", TMPDIR=str(deep))
+        result = run_plugin(env)
+        assert result.returncode == 0, result.output
+        assert "dockerd.run_dir_moved" in result.output
+        assert registry.tags("e2e/deep") == sorted(TAGS)
+        assert short_run_dirs() == before
+        assert list(deep.iterdir()) == []
+        assert mounts_below(workspace.base) == []

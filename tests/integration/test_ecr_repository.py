@@ -182,8 +182,8 @@ class TestPolicies:
             ecr.ensure_repository(RepositorySpec("app", create=True, lifecycle_policy=str(bad)))
         assert str(raised.value) == (
             "invalid configuration (1 bad setting):\n"
-            f"  - PLUGIN_LIFECYCLE_POLICY={str(bad)!r}: a JSON policy; file {str(bad)!r} is not valid JSON: "
-            "Expecting value at line 1 column 12"
+            f"  - PLUGIN_LIFECYCLE_POLICY={str(bad)!r}: valid JSON (file {str(bad)!r}: "
+            "Expecting value at line 1 column 12)"
         )
         assert ecr_client().describe_repositories()["repositories"] == []
 
@@ -192,7 +192,7 @@ class TestPolicies:
         with pytest.raises(ConfigError) as raised:
             ecr.ensure_repository(RepositorySpec("app", create=True, repository_policy=missing))
         assert raised.value.problems[0].render() == (
-            f"PLUGIN_REPOSITORY_POLICY={missing!r}: a JSON policy file; file {missing!r} does not exist"
+            f"PLUGIN_REPOSITORY_POLICY={missing!r}: a JSON policy file (No such file or directory)"
         )
 
     @pytest.mark.parametrize(
@@ -200,8 +200,8 @@ class TestPolicies:
         [
             (
                 "{not json",
-                "a JSON policy; the inline policy is not valid JSON: "
-                "Expecting property name enclosed in double quotes at line 1 column 2",
+                "valid JSON (the inline policy: "
+                "Expecting property name enclosed in double quotes at line 1 column 2)",
             ),
         ],
     )
@@ -216,7 +216,7 @@ class TestPolicies:
         with pytest.raises(ConfigError) as raised:
             ecr.ensure_repository(RepositorySpec("app", repository_policy=str(listed)))
         assert (
-            raised.value.problems[0].expected == f"a JSON policy; file {str(listed)!r} is not a JSON object"
+            raised.value.problems[0].expected == f"a JSON policy object (file {str(listed)!r} holds a list)"
         )
 
     def test_policy_rejected_by_aws_surfaces(self, ecr: Ecr) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from dotenv import dotenv_values
 
 from plugin import build as build_module
 from plugin.__main__ import main
@@ -115,7 +116,7 @@ class TestKanikoRun:
         assert calls[0]["auths"] == [REGISTRY]
         assert f"--destination={REGISTRY}/team/app:1.0" in calls[0]["argv"]
         assert f"--cache-repo={REGISTRY}/team/app-cache" in calls[0]["argv"]
-        assert "digest=" + DIGEST in (tmp_path / "drone.env").read_text().replace('"', "")
+        assert dotenv_values(tmp_path / "drone.env")["digest"] == DIGEST
         artifact = json.loads((tmp_path / "artifact.json").read_text())
         assert {i["image"] for i in artifact["data"]["images"]} == {
             f"{REGISTRY}/team/app:1.0",
@@ -142,8 +143,8 @@ class TestKanikoRun:
         )
         assert run(monkeypatch, tmp_path, PLUGIN_SKIP_PUSH_IF_TAG_EXISTS="true") == 0
         assert not executor.exists()
-        assert f'digest="{digest}"' in (tmp_path / "drone.env").read_text()
-        assert 'skipped="true"' in (tmp_path / "drone.env").read_text()
+        values = dotenv_values(tmp_path / "drone.env")
+        assert (values["digest"], values["skipped"]) == (digest, "true")
 
     def test_kaniko_failure_is_the_exit_status(
         self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import base_env, run_plugin
@@ -66,8 +67,8 @@ def env_for(moto: MotoServer, registry: Registry, work: Path, tar: Path, repo: s
     )  # fmt: skip
 
 
-def drone_values(path: Path) -> dict[str, str]:
-    return {k: v.strip('"') for k, _, v in (line.partition("=") for line in path.read_text().splitlines())}
+def drone_values(path: Path) -> dict[str, str | None]:
+    return dict(dotenv_values(path, interpolate=False))
 
 
 class TestPushOnlyTarball:

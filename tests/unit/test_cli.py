@@ -25,7 +25,8 @@ ISSUE_EXAMPLE = {
 
 
 def run_plugin(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m plugin <args>` with exactly ``env`` (plus PATH)."""
+    """`python -m plugin <args>` with exactly ``env`` (plus PATH), in a workspace with a Dockerfile."""
+    (cwd / "Dockerfile").touch()
     return subprocess.run(
         [sys.executable, "-m", "plugin", *args],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},

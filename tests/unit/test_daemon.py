@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from inline_snapshot import snapshot
 
-from plugin.daemon import DaemonOptions, daemon_step, dockerd_argv, ping
+from plugin.daemon import (
+    DaemonOptions,
+    daemon_step,
+    dockerd_argv,
+    ping,
+    place_run_dir,
+    socket_paths,
+    too_long_socket,
+)
 
 NO_SECCOMP = "/nonexistent/seccomp.json"
 BASE = [
@@ -171,3 +180,31 @@ class TestPing:
 
     def test_unknown_scheme_is_false(self):
         assert ping("ssh://host") is False
+
+
+class TestSocketPaths:
+    """Every socket below the run dir (containerd's under the exec root included) must fit 107 bytes."""
+
+    def test_containerd_sockets_are_counted(self):
+        paths = socket_paths(DaemonOptions(run_dir="/r"))
+        assert "/r/exec/containerd/containerd.sock.ttrpc" in paths
+        assert "/r/exec/containerd/containerd-debug.sock" in paths
+
+    def test_the_longest_socket_decides(self):
+        """A run dir of 70 bytes: docker.sock fits (82), containerd's ttrpc socket does not (108)."""
+        run_dir = "/" + "x" * 69
+        assert len(DaemonOptions(run_dir=run_dir).socket_path) <= 107
+        assert (
+            too_long_socket(DaemonOptions(run_dir=run_dir))
+            == f"{run_dir}/exec/containerd/containerd.sock.ttrpc"
+        )
+        assert too_long_socket(DaemonOptions(run_dir=run_dir[:-1])) is None
+
+    def test_a_run_dir_that_fits_stays_where_it_was_asked(self):
+        assert place_run_dir("/tmp/build-push-ecr-abcdefgh/dockerd") == "/tmp/build-push-ecr-abcdefgh/dockerd"
+
+    def test_a_run_dir_too_deep_moves_under_tmp(self):
+        deep = "/" + "d" * 90 + "/dockerd"
+        placed = place_run_dir(deep)
+        assert placed.startswith("/tmp/bpe-") and not os.path.exists(placed)
+        assert too_long_socket(DaemonOptions(run_dir=placed)) is None

@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from plugin.dockerconfig import write_docker_config
-from plugin.errors import ConfigError, RunError
+from plugin.dockerconfig import load_base, load_existing, write_docker_config
+from plugin.errors import ConfigError, Problem, RunError
 from plugin.log import REDACTOR
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -154,8 +154,61 @@ class TestPluginConfigErrors:
         with pytest.raises(ConfigError, match=r"PLUGIN_CONFIG: a JSON object \(file .* holds a list\)"):
             write_docker_config(tmp_path / "cfg", {}, base=str(path))
 
-    def test_unreadable_existing_config_is_a_run_error(self, tmp_path):
+    def test_broken_existing_config_is_a_config_error_naming_it(self, tmp_path):
         existing = tmp_path / "config.json"
         existing.write_text("{broken")
-        with pytest.raises(RunError, match="cannot read the Docker config"):
+        with pytest.raises(ConfigError) as info:
             write_docker_config(tmp_path / "cfg", {}, existing=existing)
+        assert (
+            info.value.problems[0]
+            .render()
+            .startswith(f"DOCKER_CONFIG={str(existing)!r}: valid JSON ({existing}: Expecting property name")
+        )
+
+    @pytest.mark.parametrize(
+        ("content", "expected"),
+        [
+            (b"\xff\xfe{}", "a readable Docker config file (not UTF-8 text: byte 0 is invalid)"),
+            (b"[1]", "a JSON object ({path} holds a list)"),
+        ],
+        ids=["not-utf-8", "a-list"],
+    )
+    def test_existing_config_content(self, tmp_path, content, expected):
+        existing = tmp_path / "config.json"
+        existing.write_bytes(content)
+        with pytest.raises(ConfigError) as info:
+            load_existing(existing, "~/.docker/config.json")
+        assert info.value.problems == [
+            Problem("~/.docker/config.json", str(existing), expected.format(path=existing))
+        ]
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("[1]", "a JSON object (inline JSON holds a list)"),
+            ('["auths"]', "a JSON object (inline JSON holds a list)"),
+            (
+                "{not json",
+                "valid JSON (inline JSON: Expecting property name enclosed in double quotes "
+                "at line 1 column 2)",
+            ),
+        ],
+    )
+    def test_inline_values_that_are_not_an_object(self, value, expected):
+        """PLUGIN_CONFIG=[1] is JSON of the wrong type, not a missing file; the value is never shown."""
+        with pytest.raises(ConfigError) as info:
+            load_base(value)
+        assert info.value.problems == [Problem("PLUGIN_CONFIG", None, expected)]
+
+    def test_a_file_that_is_not_utf_8(self, tmp_path):
+        path = tmp_path / "config.json"
+        path.write_bytes(b'{"auths": \xff}')
+        with pytest.raises(ConfigError) as info:
+            load_base(str(path))
+        assert info.value.problems == [
+            Problem(
+                "PLUGIN_CONFIG",
+                None,
+                "a Docker config JSON object or a readable file (not UTF-8 text: byte 10 is invalid)",
+            )
+        ]

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 from datetime import UTC, datetime
 
 import pytest
+from dotenv import dotenv_values
 
 from plugin.errors import RunError
 from plugin.outputs import (
     BuildResult,
     ecr_console_url,
     output_values,
-    parse_dotenv,
     write_artifact,
     write_card,
     write_drone_output,
@@ -55,56 +56,63 @@ class TestOutputValues:
         assert set(output_values(result(skipped=True))) == {"image", "images", "tags", "skipped"}
 
 
+def read_back(path) -> dict[str, str | None]:
+    """DRONE_OUTPUT as python-dotenv reads it (no interpolation)."""
+    return dotenv_values(path, interpolate=False)
+
+
 class TestWriteDroneOutput:
-    def test_writes_quoted_values(self, tmp_path):
+    def test_writes_single_quoted_values(self, tmp_path):
         path = tmp_path / "out.env"
         write_drone_output(path, {"digest": DIGEST, "tags": "1.2,latest"})
-        assert path.read_text() == f'digest="{DIGEST}"\ntags="1.2,latest"\n'
+        assert path.read_text() == f"digest='{DIGEST}'\ntags='1.2,latest'\n"
 
-    def test_keeps_other_keys(self, tmp_path):
-        """DRONE_OUTPUT keeps keys written by others; ours are replaced in place."""
+    def test_keeps_other_lines_byte_for_byte(self, tmp_path):
+        """Every line written by others is kept as it was; ours replace our keys, at the end."""
         path = tmp_path / "out.env"
         path.write_text("# from an earlier step\nexport OTHER=kept\nQUOTED='single q'\ndigest=old\n")
         write_drone_output(path, {"digest": DIGEST, "image": "r/a:1"})
-        assert parse_dotenv(path.read_text()) == {
-            "OTHER": "kept",
-            "QUOTED": "single q",
-            "digest": DIGEST,
-            "image": "r/a:1",
-        }
+        assert path.read_text() == (
+            "# from an earlier step\nexport OTHER=kept\nQUOTED='single q'\n"
+            f"digest='{DIGEST}'\nimage='r/a:1'\n"
+        )
+        assert read_back(path) == {"OTHER": "kept", "QUOTED": "single q", "digest": DIGEST, "image": "r/a:1"}
 
     def test_special_characters_survive_a_round_trip(self, tmp_path):
         path = tmp_path / "out.env"
-        tricky = 'a "quoted" $HOME `tick` back\\slash\nnew line # not a comment'
-        write_drone_output(path, {"x": tricky})
+        tricky = 'a "quoted" $HOME `tick` ${BRACED}\nnew line # not a comment'
+        write_drone_output(path, {"x": tricky, "z": "/out/it's.tar"})
         write_drone_output(path, {"y": "1"})
-        assert parse_dotenv(path.read_text()) == {"x": tricky, "y": "1"}
+        assert read_back(path) == {"x": tricky, "z": "/out/it's.tar", "y": "1"}
 
     def test_creates_missing_parent_and_is_0644(self, tmp_path):
         path = tmp_path / "sub" / "out.env"
         write_drone_output(path, {"k": "v"})
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
+    def test_keeps_the_mode_of_an_existing_file(self, tmp_path):
+        path = tmp_path / "out.env"
+        path.write_text("A=1\n")
+        path.chmod(0o600)
+        write_drone_output(path, {"k": "v"})
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def test_a_symlinked_file_is_written_through(self, tmp_path):
+        real = tmp_path / "real.env"
+        real.write_text("A=1\n")
+        link = tmp_path / "link.env"
+        link.symlink_to(real)
+        write_drone_output(link, {"k": "v"})
+        assert link.is_symlink()
+        assert real.read_text() == "A=1\nk='v'\n"
+
     def test_unwritable_place_is_a_run_error(self, tmp_path):
         blocker = tmp_path / "file"
         blocker.write_text("")
         with pytest.raises(
-            RunError, match=r"cannot read DRONE_OUTPUT file .*file/out.env: .*Not a directory"
+            RunError, match=r"cannot read the DRONE_OUTPUT file .*file/out.env: Not a directory"
         ):
             write_drone_output(blocker / "out.env", {"k": "v"})
-
-
-class TestParseDotenv:
-    def test_forms(self):
-        text = 'A=1\nB="two words"\nexport C=3\nD = spaced\nE=val # comment\n\nnot a line\nF=\n'
-        assert parse_dotenv(text) == {
-            "A": "1",
-            "B": "two words",
-            "C": "3",
-            "D": "spaced",
-            "E": "val",
-            "F": "",
-        }
 
 
 class TestWriteArtifact:
@@ -208,3 +216,17 @@ class TestWriteErrors:
         blocker.write_text("")
         with pytest.raises(RunError, match=r"cannot write .*file/sub/image\.json"):
             write_artifact(blocker / "sub" / "image.json", result(digest=DIGEST))
+
+
+class TestCardToADevice:
+    def test_a_device_is_written_directly(self, tmp_path):
+        """DRONE_CARD_PATH=/dev/null (or a FIFO) is not staged: the card goes straight to it."""
+        fifo = tmp_path / "card.fifo"
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            write_card(fifo, result(digest=DIGEST), None, now=NOW)
+            assert json.loads(os.read(reader, 65536))["data"]["Digest"] == DIGEST
+        finally:
+            os.close(reader)
+        write_card("/dev/null", result(digest=DIGEST), None, now=NOW)

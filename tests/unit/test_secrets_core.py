@@ -24,6 +24,9 @@ def sentinel(index: int) -> str:
 
 
 SENTINELS: dict[str, str] = {variable: sentinel(i) for i, variable in enumerate(SECRET_VARIABLES)}
+# A Docker config must be JSON (checked before anything runs): the sentinel is its credential.
+for _name in ("PLUGIN_CONFIG", "DOCKER_PLUGIN_CONFIG"):
+    SENTINELS[_name] = '{"auths": {"r.example": {"auth": "%s"}}}' % SENTINELS[_name]  # noqa: UP031
 BUILD_ARG_SECRET = sentinel(900)
 PROXY_PASSWORD = sentinel(901)
 ALL_SENTINELS = [*SENTINELS.values(), BUILD_ARG_SECRET, PROXY_PASSWORD]
@@ -45,7 +48,8 @@ BASE = {
 
 
 def run_plugin(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the plugin with exactly ``env`` (plus PATH), capturing both streams."""
+    """Run the plugin with exactly ``env`` (plus PATH) in a workspace with a Dockerfile; both streams."""
+    (cwd / "Dockerfile").touch()
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
     return subprocess.run(
         [sys.executable, "-m", "plugin", *args],

@@ -169,6 +169,37 @@ class TestEnvFile:
             Problem("PLUGIN_ENV_FILE", str(env_file), "KEY=VALUE lines (line 2 is not)")
         ]
 
+    def test_godotenv_forms_are_read_as_godotenv_reads_them(self, tmp_path: Path) -> None:
+        """Inline comments, escapes in double quotes, multi-line quoted values (python-dotenv's grammar)."""
+        env_file = tmp_path / "plugin.env"
+        env_file.write_text(
+            'PLUGIN_TARGET=prod # the stage\nPLUGIN_BUILD_ARGS_NEW="A=1;B=two\\nlines"\n'
+            "PLUGIN_CUSTOM_LABELS='x=1,\ny=2'\n",
+            encoding="utf-8",
+        )
+        s = load_settings({**REPO, "PLUGIN_ENV_FILE": str(env_file)}).settings
+        assert s.target == "prod"
+        assert s.build_args_new == ["A=1", "B=two\nlines"]
+        assert s.custom_labels == ["x=1", "y=2"]
+
+    @pytest.mark.parametrize(
+        ("content", "expected"),
+        [
+            (b"PLUGIN_TARGET=\xff\n", "a readable dotenv file (not UTF-8 text: byte 14 is invalid)"),
+            (None, "a readable dotenv file (Is a directory)"),
+        ],
+        ids=["not-utf-8", "a-directory"],
+    )
+    def test_unreadable_content_is_a_config_error(self, tmp_path: Path, content, expected) -> None:
+        path = tmp_path / "plugin.env"
+        if content is None:
+            path.mkdir()
+        else:
+            path.write_bytes(content)
+        assert problems_of({**REPO, "PLUGIN_ENV_FILE": str(path)}) == [
+            Problem("PLUGIN_ENV_FILE", str(path), expected)
+        ]
+
     def test_bad_values_in_the_file_are_reported_like_set_ones(self, tmp_path: Path) -> None:
         env_file = tmp_path / "plugin.env"
         env_file.write_text("PLUGIN_NO_PUSH=maybe\n", encoding="utf-8")

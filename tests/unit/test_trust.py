@@ -8,35 +8,44 @@ import pytest
 
 from plugin.errors import ConfigError
 from plugin.trust import trust_ca
+from tests.support.certs import make_ca
 
-CA = "-----BEGIN CERTIFICATE-----\nQ0EgYnl0ZXM=\n-----END CERTIFICATE-----\n"
+
+@pytest.fixture(scope="module")
+def ca_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real CA certificate (OpenSSL must load what HARNESS_CA_PATH names)."""
+    return make_ca(tmp_path_factory.mktemp("ca")).ca_pem.read_text()
 
 
 class TestTrustCA:
-    def test_bundle_holds_the_users_bundle_then_the_ca(self, tmp_path: Path) -> None:
+    def test_bundle_holds_the_users_bundle_then_the_ca(self, tmp_path: Path, ca_text: str) -> None:
         """The user's SSL_CERT_FILE stays trusted; both variables point at the new bundle."""
         own = tmp_path / "own.pem"
         own.write_text("OWN-BUNDLE\n")
         ca = tmp_path / "ca.pem"
-        ca.write_text(CA)
+        ca.write_text(ca_text)
         env = {"SSL_CERT_FILE": str(own)}
         bundle = trust_ca(str(ca), tmp_path, env)
-        assert bundle.read_text() == "OWN-BUNDLE\n" + CA
+        assert bundle.read_text() == "OWN-BUNDLE\n" + ca_text
         assert env == {"SSL_CERT_FILE": str(bundle), "AWS_CA_BUNDLE": str(bundle)}
 
-    def test_system_bundle_is_the_base_otherwise(self, tmp_path: Path) -> None:
+    def test_system_bundle_is_the_base_otherwise(self, tmp_path: Path, ca_text: str) -> None:
         ca = tmp_path / "ca.pem"
-        ca.write_text(CA)
+        ca.write_text(ca_text)
         bundle = trust_ca(str(ca), tmp_path, {})
         text = bundle.read_text()
-        assert text.endswith(CA)
+        assert text.endswith(ca_text)
         assert text.count("BEGIN CERTIFICATE") > 1
 
-    @pytest.mark.parametrize("content", [None, "not pem"])
+    @pytest.mark.parametrize(
+        "content",
+        [None, "not pem", "-----BEGIN CERTIFICATE-----\nQ0EgYnl0ZXM=\n-----END CERTIFICATE-----\n", "\udcff"],
+        ids=["missing", "not-pem", "pem-markers-around-garbage", "not-utf-8"],
+    )
     def test_missing_or_non_pem_file_is_a_config_error(self, tmp_path: Path, content: str | None) -> None:
         ca = tmp_path / "ca.pem"
         if content is not None:
-            ca.write_text(content)
+            ca.write_bytes(content.encode(errors="surrogateescape"))
         with pytest.raises(ConfigError) as caught:
             trust_ca(str(ca), tmp_path, {})
         assert caught.value.problems[0].variable == "HARNESS_CA_PATH"
