@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests and the demo need: a Docker engine (dockerd 20.10 and its
 # CLI, whose built-in BuildKit client supports --secret), an OCI registry, skopeo, a static busybox
-# for the example image, and htpasswd for the registry's bcrypt users.
+# for the example image, htpasswd for the registry's bcrypt users, and debootstrap (the image tests
+# build the plugin images on a debootstrapped Debian base; without it they would not run).
 # Idempotent; run as root. Runs `apt-get update` only when something is missing; never adds sources.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils)
+PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils debootstrap)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps.sh: must run as root (apt-get install)" >&2
