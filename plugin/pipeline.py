@@ -206,7 +206,7 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     A build that does not push still logs in to every ECR registry it names (pull_logins).
     """
     s = r.settings
-    run_dir = run_dir or new_run_dir(r.builder, r.loaded.env)
+    run_dir = run_dir or new_run_dir(r.builder, r.loaded.env, required=False)  # the prepare command
     trust_from_context(r.ctx.ca_path, run_dir)  # before the first HTTPS call, and for every child
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
@@ -272,7 +272,9 @@ def run(r: Resolved) -> int:
         from plugin.kaniko_run import check_executor  # noqa: PLC0415
 
         check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
-    with run_directory(r.builder, r.loaded.env) as run_dir:  # removed even when prepare() fails
+    # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed
+    where = "push-only" if r.builder == "kaniko" and r.settings.push_only else r.builder
+    with run_directory(where, r.loaded.env) as run_dir:  # removed even when prepare() fails
         prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision

@@ -39,9 +39,12 @@ def plan_dir(builder: str, env: Mapping[str, str]) -> Path:
     return (parent or Path(tempfile.gettempdir())) / PLAN_NAME
 
 
-def new_run_dir(builder: str, env: Mapping[str, str]) -> Path:
-    """Create this run's private directory (0700)."""
+def new_run_dir(builder: str, env: Mapping[str, str], *, required: bool = True) -> Path:
+    """Create this run's private directory (0700). Without ``required`` a missing kaniko directory
+    means the system temp dir (``prepare`` on a machine that is not the kaniko image)."""
     parent = parent_for(builder, env)
+    if parent is not None and not parent.is_dir() and not required:
+        parent = None
     if parent is not None and not parent.is_dir():
         raise RunError(
             f"the kaniko directory {parent} does not exist: run the kaniko image, set KANIKO_DIR, "
