@@ -44,6 +44,7 @@ demo: setup example
 
 bench: setup
 	$(BIN)/python bench/build_push.py
+	$(BIN)/python bench/kaniko.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

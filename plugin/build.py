@@ -19,9 +19,9 @@ from pathlib import Path
 
 from plugin.builders.buildx import BuildxRun, buildx_plan, new_builder_name
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
-from plugin.builders.kaniko import EXECUTOR, kaniko_plan
 from plugin.daemon import Dockerd, ping, place_run_dir
 from plugin.errors import BuildError, RunError
+from plugin.kaniko_run import run_kaniko
 from plugin.log import get_logger
 from plugin.pipeline import Prepared
 from plugin.plan import Step
@@ -75,30 +75,6 @@ def push_tarball_only(r: Resolved, prep: Prepared) -> str:
     hosts = target.registries
     destinations = [(host, target.repository, tag) for host in hosts for tag in prep.push_tags]
     return push_tarball(Path(r.settings.source_tar_path or ""), destinations, prep.auths, prep.run_dir)
-
-
-def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
-    if not os.path.exists(EXECUTOR):
-        raise RunError(
-            f"the kaniko executor is not at {EXECUTOR}: use the kaniko image, or PLUGIN_BUILDER=docker"
-        )
-    digest_file = prep.run_dir / "digest"
-    plan = kaniko_plan(
-        r.settings,
-        r.ctx,
-        prep.target,
-        r.loaded.env,
-        digest_file=str(digest_file),
-        docker_config=str(prep.docker_config),
-        push_tags=prep.push_tags,
-    )
-    for step in plan.steps:
-        status = runner.run(step)
-        if status != 0:
-            raise BuildError(f"kaniko failed with exit status {status}", status)
-    if r.settings.no_push or not digest_file.is_file():
-        return None
-    return digest_file.read_text(encoding="utf-8").strip() or None
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
-from plugin.flags import BUILDERS, field_builders, field_flags
+from plugin.flags import BUILDERS, field_builders, field_flags, field_requirements
 from plugin.settings import aliases, is_secret
 from plugin.types import parse_bool, parse_int, split_cache_refs, split_comma, split_semicolon
 
@@ -77,8 +77,12 @@ def default_text(info: FieldInfo) -> str:
 
 
 def builders_text(info: FieldInfo) -> str:
+    """The builders that read the field; a minimum version follows a builder that needs one."""
     found = field_builders(info)
-    return "all" if len(found) == len(BUILDERS) else ", ".join(b for b in BUILDERS if b in found)
+    needs = {r.builder: r.version for r in field_requirements(info)}
+    if len(found) == len(BUILDERS) and not needs:
+        return "all"
+    return ", ".join(f"{b} ≥ {needs[b]}" if b in needs else b for b in BUILDERS if b in found)
 
 
 def flags_text(info: FieldInfo) -> str:

@@ -57,6 +57,23 @@ class Uses:
     builders: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Requires:
+    """A field that only a newer builder understands: ``Requires("kaniko", "1.28.0", "--secret")``.
+
+    Setting the field with an older builder is refused before anything runs, naming the variable,
+    ``what`` it needs and the version found (plugin.versions).
+    """
+
+    builder: str
+    version: str
+    what: str
+
+
+def field_requirements(field: FieldInfo) -> list[Requires]:
+    return [m for m in field.metadata if isinstance(m, Requires)]
+
+
 def field_flags(field: FieldInfo) -> list[Flag]:
     return [m for m in field.metadata if isinstance(m, Flag)]
 

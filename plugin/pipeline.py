@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,8 @@ from plugin.outputs import (
     write_card_stream,
 )
 from plugin.planning import Resolved, cache_spec, repository_spec
+from plugin.pull_logins import pull_logins
+from plugin.rundir import new_run_dir, run_directory
 from plugin.settings import Settings
 from plugin.staging import StagedFiles
 from plugin.target import Target
@@ -188,22 +188,28 @@ def _all_registries(session: AwsSession, r: Resolved) -> list[_RegistryWork]:
         return [main, *pool.map(lambda host: _registry_work(session, r, host), others)]
 
 
+def _session(r: Resolved) -> AwsSession:
+    s = r.settings
+    policy = RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds))
+    return make_session(aws_auth(s, r.ctx), policy)
+
+
 def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) -> Prepared:
     """Credentials, repositories, tag check and Docker config; no build.
 
     ``check_tags`` looks the tags up even when nothing depends on them (the ``prepare`` command).
+    A build that does not push still logs in to every ECR registry it names (pull_logins).
     """
     s = r.settings
-    run_dir = run_dir or Path(tempfile.mkdtemp(prefix="build-push-ecr-"))
+    run_dir = run_dir or new_run_dir(r.builder, r.loaded.env, required=False)  # the prepare command
     trust_from_context(r.ctx.ca_path, run_dir)  # before the first HTTPS call, and for every child
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
     decision, repos = None, []
-    if not s.no_push:
-        session = make_session(
-            aws_auth(s, r.ctx),
-            RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds)),
-        )
+    if s.no_push:
+        auths.update(pull_logins(r, _session))
+    else:
+        session = _session(r)
         done = _all_registries(session, r)
         for work in done:
             auths[work.registry] = (work.creds.username, work.creds.password)
@@ -264,8 +270,13 @@ def run(r: Resolved) -> int:
         return 0
     runner = Runner()
     runner.install_signal_handlers()
-    run_dir = Path(tempfile.mkdtemp(prefix="build-push-ecr-"))  # removed even when prepare() fails
-    try:
+    if r.builder == "kaniko" and not r.settings.push_only:
+        from plugin.kaniko_run import check_executor  # noqa: PLC0415
+
+        check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
+    # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed
+    where = "push-only" if r.builder == "kaniko" and r.settings.push_only else r.builder
+    with run_directory(where, r.loaded.env) as run_dir:  # removed even when prepare() fails
         prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision
@@ -275,5 +286,3 @@ def run(r: Resolved) -> int:
         digest = build(r, prep, runner)
         write_outputs(r, result_for(r, prep, digest))
         return 0
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)

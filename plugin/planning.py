@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plugin.builders.kaniko import kaniko_plan
+from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.context import CIContext
 from plugin.ecr import RepositorySpec, plan_actions
 from plugin.errors import ConfigError
 from plugin.hosts import RegistryHost
 from plugin.log import get_logger
 from plugin.plan import Plan
+from plugin.rundir import plan_dir
 from plugin.settings import Loaded, Settings
 from plugin.tags import TagResult, resolve_tags
 from plugin.target import Target, cache_repository, resolve_target
@@ -91,6 +92,7 @@ def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
     if r.builder == "kaniko":
         if r.settings.push_only:  # the tarball goes over the registry API: no process at all
             return Plan("kaniko", [])
+        kwargs.setdefault("run", KanikoRun(str(plan_dir("kaniko", env))))
         return kaniko_plan(r.settings, r.ctx, r.target, env, **kwargs)
     if r.builder == "buildx":
         from plugin.builders.buildx import buildx_plan  # noqa: PLC0415 - imported only for its builder
@@ -104,7 +106,12 @@ def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
 def ecr_actions(r: Resolved) -> list[dict[str, Any]]:
     s = r.settings
     if s.no_push:
-        return []
+        from plugin.pull_logins import login_hosts  # noqa: PLC0415 - it imports the AWS layer
+
+        pull = "ecr:GetAuthorizationToken (pull login; a failure is a warning)"
+        return [
+            {"registry": h or "<registry from the token endpoint>", "actions": [pull]} for h in login_hosts(r)
+        ]
     out = []
     for host in r.target.registries or ("<registry from the token endpoint>",):
         parsed = RegistryHost.parse_or_none(host)
@@ -139,6 +146,26 @@ def plan_document(r: Resolved) -> dict[str, Any]:
     doc["steps"] = builder_plan(r, r.loaded.env).to_json()
     if r.builder == "kaniko" and r.settings.push_only:
         doc["push_tarball"] = {"source": r.settings.source_tar_path, "destinations": doc["destinations"]}
+    elif r.builder == "kaniko":
+        doc["executor"] = kaniko_executor(r)
     if r.tags.notes:
         doc["notes"] = r.tags.notes
     return doc
+
+
+def kaniko_executor(r: Resolved) -> dict[str, Any]:
+    """The executor, its version when KANIKO_VERSION says it (a run asks the executor otherwise), and
+    the run directory; settings that this version lacks are refused here too (exit 2)."""
+    from plugin.versions import unchecked, version_problems  # noqa: PLC0415 - kaniko only
+
+    version = (r.loaded.env.get("KANIKO_VERSION") or "").strip() or None
+    problems = version_problems(r.settings, r.loaded.env, "kaniko", version)
+    if problems:
+        raise ConfigError(problems)
+    needs = unchecked(r.settings, "kaniko")
+    return {
+        "path": EXECUTOR,
+        "version": version or ("asked at run time (`executor version`)" if needs else None),
+        "needs_version": needs,
+        "run_dir": str(plan_dir("kaniko", r.loaded.env)),
+    }

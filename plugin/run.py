@@ -1,9 +1,12 @@
 """Runs plan steps: the only module that starts processes.
 
 Every child gets argv (never a shell string), the plugin's environment plus the step's own, and
-its own process group. Its output is streamed line by line, as it comes, through the Redactor.
-As PID 1 the plugin handles SIGTERM/SIGINT itself: the signal is forwarded to the running child,
-the child is waited for (bounded, then SIGKILL) and ``Signalled`` is raised.
+a session of its own (a background daemon: a process group). Its output is streamed line by line,
+as it comes, through the Redactor. As PID 1 the plugin handles SIGTERM/SIGINT itself: the signal
+goes to every process of the running step's session (plugin.proctree: kaniko's RUN steps run in
+process groups of their own), whatever is left after a short grace is killed, and ``Signalled`` is
+raised; with no step running, ``Signalled`` is raised at once. When a step ends, processes it left
+behind in its session are killed too, so no orphan keeps the output pipe open.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TextIO
 
+from plugin import proctree
 from plugin.errors import RunError, Signalled
 from plugin.log import REDACTOR, get_logger
 from plugin.plan import Step
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _POLL = 0.05  # seconds between checks on a running child
-_READER_JOIN = 5.0  # how long to drain output after the child exited (a grandchild may hold the pipe)
+_READER_JOIN = 5.0  # how long to drain output after the step's processes are gone
+_READER_JOIN_STOPPED = 0.5  # the same once the run was told to stop
+KILL_GRACE = 1.0  # seconds between the forwarded signal and SIGKILL of what is left of the step
 _TAIL_BYTES = 64 * 1024
 _KEEP_LINES = 50  # the last lines of the last run, kept to tell a transient push failure from another
 
@@ -105,11 +111,12 @@ class Background:
 class Runner:
     """Starts steps as child processes, streams their output and forwards signals to them."""
 
-    def __init__(self, out: TextIO | None = None, kill_timeout: float = 10.0) -> None:
+    def __init__(self, out: TextIO | None = None, kill_timeout: float = KILL_GRACE) -> None:
         self._out = out
         self._lock = threading.Lock()
         self.kill_timeout = kill_timeout
         self._child: subprocess.Popen[bytes] | None = None
+        self._starting = False  # a child is being started: the signal handler must not raise
         self.received: int | None = None
         self.last_lines: deque[str] = deque(maxlen=_KEEP_LINES)
         self._log = get_logger("plugin.run")
@@ -122,10 +129,13 @@ class Runner:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        first = self.received is None
         self.received = signum
         child = self._child
         if child is not None:
-            _signal_group(child, signum)
+            proctree.signal_all(child.pid, signum)
+        elif first and not self._starting:
+            raise Signalled(signum)  # no step running (AWS calls, waiting): stop right here
 
     def check_signal(self) -> None:
         """Raise ``Signalled`` if SIGTERM/SIGINT arrived (call it between steps)."""
@@ -160,9 +170,15 @@ class Runner:
         path = Path(log_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._log.info(f"+ {step.display}")
-        with path.open("ab") as log:
-            proc = self._popen(step, None, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        return Background(proc, path)
+        self._starting = True
+        try:
+            with path.open("ab") as log:
+                proc = self._popen(
+                    step, None, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, session=False
+                )
+            return Background(proc, path)
+        finally:
+            self._starting = False
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -182,10 +198,14 @@ class Runner:
         thread.start()
         return thread
 
-    def _popen(self, step: Step, cwd: str | Path | None, **streams: Any) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, step: Step, cwd: str | Path | None, session: bool = True, **streams: Any
+    ) -> subprocess.Popen[bytes]:
+        """A step leads a session of its own; a background daemon leads a process group."""
         env = {**os.environ, **step.env}
+        group: dict[str, Any] = {"start_new_session": True} if session else {"process_group": 0}
         try:
-            return subprocess.Popen(step.argv, cwd=cwd, env=env, process_group=0, **streams)
+            return subprocess.Popen(step.argv, cwd=cwd, env=env, **group, **streams)
         except OSError as err:
             raise RunError(f"could not start {step.name} ({step.argv[0]}): {err.strerror or err}") from err
 
@@ -193,10 +213,14 @@ class Runner:
         self.check_signal()
         self._log.info(f"+ {step.display}")
         stdin = subprocess.DEVNULL if step.stdin is None else subprocess.PIPE
-        proc = self._popen(step, cwd, stdin=stdin, **streams)
-        self._child = proc
+        self._starting = True
+        try:
+            proc = self._popen(step, cwd, stdin=stdin, **streams)
+            self._child = proc
+        finally:
+            self._starting = False
         if self.received is not None:  # arrived while the child was being started
-            _signal_group(proc, self.received)
+            proctree.signal_all(proc.pid, self.received)
         if step.stdin is not None and proc.stdin is not None:
             self._thread(self._feed, proc.stdin, step.stdin)
         return proc
@@ -211,16 +235,30 @@ class Runner:
             returncode = self._wait(proc)
         finally:
             self._child = None
+            self._clean_up(proc.pid, step)
+            join = _READER_JOIN if self.received is None else _READER_JOIN_STOPPED
             for reader in readers:
-                reader.join(_READER_JOIN)
+                reader.join(join)
         if self.received is not None:
             raise Signalled(self.received)
         status = _status(returncode)
         self._log.debug("run.exit", step=step.name, status=status)
         return status
 
+    def _clean_up(self, leader: int, step: Step) -> None:
+        """Kill what the step left in its session (orphans holding the output pipe), reap and log it."""
+        left = proctree.members(leader)
+        if left:
+            survivors = proctree.kill_all(leader)
+            self._log.info(
+                "run.leftovers_killed", step=step.name, pids=[p.pid for p in left], survivors=survivors
+            )
+        else:
+            proctree.reap_orphans(leader)
+
     def _wait(self, proc: subprocess.Popen[bytes]) -> int:
-        """Wait for the child; once a signal was forwarded, give it ``kill_timeout`` s, then SIGKILL."""
+        """Wait for the child; once a signal was forwarded, give the step ``kill_timeout`` s, then
+        SIGKILL every process of its session."""
         deadline: float | None = None
         while True:
             try:
@@ -233,5 +271,6 @@ class Runner:
             if deadline is None:
                 deadline = now + self.kill_timeout
             elif now >= deadline:
+                proctree.signal_all(proc.pid, signal.SIGKILL)
                 _signal_group(proc, signal.SIGKILL)
                 return proc.wait()

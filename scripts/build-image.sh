@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Build the plugin image without any container registry (none is reachable from CI machines).
 #
-#   scripts/build-image.sh                  # docker + buildx variant  -> build-push-ecr:dev
-#   scripts/build-image.sh --kaniko-stub    # Dockerfile.kaniko with a STUB kaniko stage (mechanics only)
+#   scripts/build-image.sh                       # docker + buildx variant -> build-push-ecr:dev
+#   scripts/build-image.sh --kaniko EXECUTOR     # kaniko variant on that executor -> build-push-ecr:kaniko-vX.Y.Z
+#   scripts/build-image.sh --kaniko EXECUTOR --with-tmp   # the same on an executor image that has a /tmp
+#
+# EXECUTOR is a kaniko executor binary (or its .gz), e.g. ../shared/tools/kaniko/executor-v1.28.3.gz.
+# With --kaniko the script first assembles the official executor image layout from it, without any
+# registry (FROM scratch: /kaniko/executor, /kaniko/ssl/certs, /kaniko/.docker, /etc/nsswitch.conf, no
+# shell, no /tmp) as local/kaniko-executor:vX.Y.Z[-tmp], then builds Dockerfile.kaniko on it with
+# KANIKO_VERSION set from `executor version`.
 #
 # Idempotent and cached under .work/image/ (gitignored):
 #   debian-trixie-slim.tar   the debootstrapped base root fs (imported as local/debian:trixie-slim)
@@ -12,7 +19,8 @@
 #
 # Environment: IMAGE (default build-push-ecr:dev), BASE_IMAGE (default local/debian:trixie-slim),
 # DEBIAN_MIRROR (default: the host's first http deb mirror), REFRESH_BASE=1 (re-debootstrap),
-# DOCKER_HOST (use that engine), BUILD_TIMEOUT (seconds, default 900).
+# DOCKER_HOST (use that engine), BUILD_TIMEOUT (seconds, default 900), KANIKO_EXECUTOR (the
+# executor for a bare --kaniko).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,10 +35,17 @@ IMAGE_SET=${IMAGE:+yes}
 IMAGE=${IMAGE:-build-push-ecr:dev}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-900}
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+EXECUTOR=""
+WITH_TMP=""
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case $1 in
-        --kaniko-stub) VARIANT=kaniko-stub; [[ -n $IMAGE_SET ]] || IMAGE=build-push-ecr:kaniko-stub ;;
+        --kaniko)
+            VARIANT=kaniko
+            if [[ $# -gt 1 && $2 != --* ]]; then EXECUTOR=$2; shift; else EXECUTOR=${KANIKO_EXECUTOR:-}; fi
+            [[ -n $EXECUTOR ]] || { echo "build-image.sh: --kaniko needs an executor path (or KANIKO_EXECUTOR)" >&2; exit 2; }
+            ;;
+        --with-tmp) WITH_TMP=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build-image.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -62,7 +77,8 @@ stop_daemon() {
     for _ in $(seq 200); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$DOCKERD_PID" 2>/dev/null || true
     # dockerd leaves <exec-root>/netns/default mounted; unmount everything below the run dir.
-    grep -o " $RUN_DIR/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r point; do
+    # (no match is fine: under `set -e` a failing grep in this EXIT trap would be the script's status)
+    { grep -o " $RUN_DIR/[^ ]*" /proc/self/mounts 2>/dev/null || true; } | sort -r | while read -r point; do
         umount -l "$point" 2>/dev/null || true
     done
     rm -rf "$RUN_DIR"
@@ -192,22 +208,52 @@ run_pip download "${wheel_opts[@]}" -d "$WHEELS/pip" pip
 SOURCE_DATE_EPOCH=315532800 run_pip wheel --quiet --disable-pip-version-check --no-deps -w "$WHEELS/plugin" "$ROOT"
 rm -rf "$ROOT/build"
 
+# -- the kaniko executor image, without a registry -----------------------------------------------
+# The layout of the official image (FROM scratch, no shell, no libc, no /tmp), from a local binary.
+assemble_executor_image() {
+    local layout version_line nss
+    [[ -f $EXECUTOR ]] || die "no kaniko executor at $EXECUTOR (set KANIKO_EXECUTOR or pass a path)"
+    layout=$(mktemp -d "$WORK/kaniko-layout.XXXXXX")
+    mkdir -p "$layout/docker" "$layout/tmp"
+    if [[ $EXECUTOR == *.gz ]]; then gunzip -c "$EXECUTOR" >"$layout/executor"; else cp "$EXECUTOR" "$layout/executor"; fi
+    chmod 0755 "$layout/executor"
+    # `executor version` only prints (it never touches the file system); safe to run on the host.
+    version_line=$("$layout/executor" version 2>/dev/null) || die "$EXECUTOR is not a kaniko executor"
+    KANIKO_VERSION=$(awk -F': *' '/[Vv]ersion/ { print $2; exit }' <<<"$version_line" | tr -d ' ')
+    [[ $KANIKO_VERSION =~ ^v?[0-9]+\.[0-9]+\.[0-9]+ ]] || die "cannot read the version of $EXECUTOR: $version_line"
+    KANIKO_TAG=${BASH_REMATCH[0]}
+    [[ $KANIKO_TAG == v* ]] || KANIKO_TAG=v$KANIKO_TAG
+    cp /etc/ssl/certs/ca-certificates.crt "$layout/ca-certificates.crt"
+    nss=$(dirname "$EXECUTOR")/nsswitch.conf
+    if [[ -f $nss ]]; then cp "$nss" "$layout/nsswitch.conf"; else printf 'hosts: files dns\n' >"$layout/nsswitch.conf"; fi
+    {
+        echo 'FROM scratch'
+        echo 'COPY executor /kaniko/executor'
+        echo 'COPY ca-certificates.crt /kaniko/ssl/certs/ca-certificates.crt'
+        echo 'COPY docker/ /kaniko/.docker/'
+        echo 'COPY nsswitch.conf /etc/nsswitch.conf'
+        [[ -z $WITH_TMP ]] || echo 'COPY --chmod=1777 tmp/ /tmp/'
+        echo 'ENV PATH=/usr/local/bin:/kaniko SSL_CERT_DIR=/kaniko/ssl/certs DOCKER_CONFIG=/kaniko/.docker/ HOME=/root USER=root'
+        echo 'WORKDIR /workspace'
+        echo 'ENTRYPOINT ["/kaniko/executor"]'
+    } >"$layout/Dockerfile"
+    EXECUTOR_IMAGE=local/kaniko-executor:$KANIKO_TAG${WITH_TMP:+-tmp}
+    say "assembling $EXECUTOR_IMAGE ($KANIKO_VERSION) from ${EXECUTOR#"$ROOT"/}"
+    DOCKER_BUILDKIT=1 "$DOCKER" build --network host -q -t "$EXECUTOR_IMAGE" "$layout" >/dev/null \
+        || die "could not build $EXECUTOR_IMAGE"
+    rm -rf "$layout"
+}
+
 # -- the image ----------------------------------------------------------------------------------
 build_args=(--network host --build-arg "BASE_IMAGE=$BASE_IMAGE"
             --build-arg "VERSION=$(python3 -c 'import sys,tomllib;print(tomllib.load(open(sys.argv[1],"rb"))["project"]["version"])' "$ROOT/pyproject.toml")"
             --build-arg "REVISION=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)")
 dockerfile=$ROOT/Dockerfile
-if [[ $VARIANT == kaniko-stub ]]; then
-    # NOT kaniko: a local image with a shell-script /kaniko/executor, only to prove that
-    # Dockerfile.kaniko's stages fit together where gcr.io cannot be reached.
-    say "building the STUB kaniko image local/kaniko-stub:dev (not a real kaniko)"
-    stub=$WORK/kaniko-stub
-    rm -rf "$stub" && mkdir -p "$stub"
-    cp "$ROOT/tests/e2e/kaniko-stub/Dockerfile" "$ROOT/tests/e2e/kaniko-stub/executor" "$stub/"
-    bash "$ROOT/scripts/prepare-example.sh" "$stub"
-    DOCKER_BUILDKIT=1 "$DOCKER" build --network host -q -t local/kaniko-stub:dev "$stub" >/dev/null
-    build_args+=(--build-arg KANIKO_IMAGE=local/kaniko-stub:dev)
+if [[ $VARIANT == kaniko ]]; then
+    assemble_executor_image
+    build_args+=(--build-arg "KANIKO_IMAGE=$EXECUTOR_IMAGE" --build-arg "KANIKO_VERSION=$KANIKO_VERSION")
     dockerfile=$ROOT/Dockerfile.kaniko
+    [[ -n $IMAGE_SET ]] || IMAGE=build-push-ecr:kaniko-$KANIKO_TAG${WITH_TMP:+-tmp}
 fi
 
 say "building $IMAGE from ${dockerfile#"$ROOT"/}"

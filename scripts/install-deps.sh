@@ -2,11 +2,12 @@
 # Install the Debian packages the tests and the demo need: a Docker engine (dockerd 20.10 and its
 # CLI, whose built-in BuildKit client supports --secret), an OCI registry, skopeo, a static busybox
 # for the example image, htpasswd for the registry's bcrypt users, util-linux (unshare: the plugin
-# runs dockerd in its own PID and mount namespace) and e2fsprogs (chattr: the tests' read-only outputs).
+# runs dockerd in its own PID and mount namespace), e2fsprogs (chattr: the tests' read-only outputs)
+# and debootstrap (the image tests build the plugin images on a debootstrapped Debian base).
 # Idempotent; run as root. Runs `apt-get update` only when something is missing; never adds sources.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils util-linux e2fsprogs)
+PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils util-linux e2fsprogs debootstrap)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps.sh: must run as root (apt-get install)" >&2

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from plugin.builders.common import build_args, labels, secret_args
+from plugin.builders.common import build_arg_env, build_args, labels, secret_args
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
@@ -258,7 +258,11 @@ def buildx_plan(
         plan.add(daemon_step(daemon))
     destinations = target.destinations(push_tags)
     create, remove = _builder_steps(settings, ctx, run, step_env)
-    build_env = {**step_env, "BUILDKIT_PROGRESS": env.get("BUILDKIT_PROGRESS") or "plain"}
+    build_env = {
+        **build_arg_env(settings, ctx, env),  # bare --build-arg NAME values: env, never argv
+        **step_env,
+        "BUILDKIT_PROGRESS": env.get("BUILDKIT_PROGRESS") or "plain",
+    }
     build = Step("build", tuple(build_argv(settings, ctx, env, destinations, run, now=now)), env=build_env)
     tar = _tar_steps(settings, ctx, env=env, destinations=destinations, run=run, step_env=build_env, now=now)
     plan.steps += [*create, build, *tar, *remove]

@@ -32,26 +32,39 @@ def _register_proxy_password(url: str) -> None:
     REDACTOR.add(password)
 
 
-def build_args(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> list[str]:
-    """KEY=VALUE build arguments: the user's, then PLUGIN_BUILD_ARGS_FROM_ENV, then proxies not already set.
-
-    Values taken from the environment are registered as secrets: they often carry tokens.
-    """
-    args = settings.effective_build_args()
+def _env_values(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(NAME, value) of every build argument whose value comes from the environment, in argv order:
+    PLUGIN_BUILD_ARGS_FROM_ENV, then the proxies that PLUGIN_BUILD_ARGS does not already set."""
+    out: list[tuple[str, str]] = []
     for name in settings.build_args_from_env:
         value = _from_env(name, env)
         if value is None:
             continue
         REDACTOR.add(value)
-        for key in dict.fromkeys((name.upper(), name.lower())):
-            args.append(f"{key}={value}")
-    given = {_arg_key(a) for a in args}
+        out += [(key, value) for key in dict.fromkeys((name.upper(), name.lower()))]
+    given = {_arg_key(a) for a in settings.effective_build_args()}
     for name, value in ctx.proxies.items():
         if name in given:
             continue
         _register_proxy_password(value)
-        args += [f"{name}={value}", f"{name.upper()}={value}"]
-    return args
+        out += [(name, value), (name.upper(), value)]
+    return out
+
+
+def build_args(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> list[str]:
+    """``--build-arg`` values: the user's KEY=VALUE, then a bare NAME for each value taken from the
+    environment (PLUGIN_BUILD_ARGS_FROM_ENV, proxies). docker, buildx and kaniko read a bare NAME's
+    value from their own environment (``build_arg_env``), so those values, which often carry tokens or
+    proxy passwords, never appear on a command line.
+    """
+    return settings.effective_build_args() + list(
+        dict.fromkeys(name for name, _ in _env_values(settings, ctx, env))
+    )
+
+
+def build_arg_env(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> dict[str, str]:
+    """The builder's environment for the bare ``--build-arg NAME`` entries of ``build_args``."""
+    return dict(_env_values(settings, ctx, env))
 
 
 def auto_labels(ctx: CIContext, repo_link: str | None, now: datetime | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin.builders.common import build_args, labels, secret_args
+from plugin.builders.common import build_arg_env, build_args, labels, secret_args
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.flags import flag_argv
@@ -100,7 +100,12 @@ def _build_steps(
         Step("cache-from", (DOCKER, "pull", ref), env=step_env, allow_failure=True)
         for ref in settings.cache_from
     ]
-    build_env = {**step_env, "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0"}
+    # Build-arg values from the environment go in the CLI's env, never its argv (plan steps' env wins).
+    build_env = {
+        **build_arg_env(settings, ctx, env),
+        **step_env,
+        "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0",
+    }
     steps.append(Step("build", tuple(build_argv(settings, ctx, env, run, now)), env=build_env))
     return steps, run.local_image()
 

@@ -1,19 +1,54 @@
-"""kaniko: settings → the executor argv (pure). kaniko builds and pushes in one process."""
+"""kaniko: settings → the executor argv (pure). kaniko builds and pushes in one process.
+
+Every file of a run (the Docker config, the digest file) is in the run directory under the kaniko
+directory (plugin.rundir), which kaniko neither snapshots nor deletes between stages. Build-arg
+values taken from the environment and build secrets reach the executor through its environment
+(``--build-arg NAME``, ``--secret id=ID,env=NAME``), never its argv.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from plugin.builders.common import build_args, labels
+from plugin.builders.common import build_arg_env, build_args, labels
 from plugin.context import CIContext
 from plugin.flags import flag_argv
 from plugin.plan import Plan, Step
+from plugin.rundir import KANIKO_DIR, PLAN_NAME
 from plugin.settings import Settings
 from plugin.target import Target, cache_repository
 
-EXECUTOR = "/kaniko/executor"
-DIGEST_FILE = "/kaniko/digest-file"
+EXECUTOR = f"{KANIKO_DIR}/executor"
+
+
+@dataclass(frozen=True)
+class KanikoRun:
+    """Where this run's files live: everything below one run directory under the kaniko directory."""
+
+    run_dir: str = f"{KANIKO_DIR}/{PLAN_NAME}"
+
+    @property
+    def docker_config(self) -> str:
+        return str(Path(self.run_dir) / "docker-config")
+
+    @property
+    def digest_file(self) -> str:
+        return str(Path(self.run_dir) / "digest")
+
+
+def secret_args(settings: Settings) -> list[str]:
+    """kaniko's --secret: ids and where the value is (an env name or a file path), never the value."""
+    out = [f"--secret={settings.secret}"] if settings.secret else []
+    for item in settings.secrets_from_env:
+        ident, _, name = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},env={name.strip()},type=env")
+    for item in settings.secrets_from_file:
+        ident, _, path = item.partition("=")
+        out.append(f"--secret=id={ident.strip()},src={path.strip()},type=file")
+    return out
 
 
 def executor_argv(
@@ -22,16 +57,18 @@ def executor_argv(
     target: Target,
     env: Mapping[str, str],
     *,
-    digest_file: str = DIGEST_FILE,
+    run: KanikoRun | None = None,
     push_tags: list[str] | None = None,
     now: datetime | None = None,
 ) -> list[str]:
     """Every kaniko-related setting as executor flags; only flags kaniko has (see builder-flags.md)."""
+    run = run or KanikoRun()
     argv = [EXECUTOR, f"--dockerfile={settings.dockerfile}", f"--context=dir://{settings.context}"]
     if not settings.no_push or settings.tar_path:
         argv += [f"--destination={d}" for d in target.destinations(push_tags)]
     argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "kaniko", now)]
+    argv += secret_args(settings)
     argv += flag_argv(settings, "kaniko")
     if settings.enable_cache:
         argv.append(
@@ -39,7 +76,7 @@ def executor_argv(
         )
     if settings.skip_tls_verify_registry:
         argv += [f"--skip-tls-verify-registry={host}" for host in target.registries]
-    argv.append(f"--digest-file={digest_file}")
+    argv.append(f"--digest-file={run.digest_file}")
     return argv
 
 
@@ -49,13 +86,13 @@ def kaniko_plan(
     target: Target,
     env: Mapping[str, str],
     *,
-    digest_file: str = DIGEST_FILE,
-    docker_config: str = "/kaniko/.docker",
+    run: KanikoRun | None = None,
     push_tags: list[str] | None = None,
     aws_env: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> Plan:
-    """One step: the executor, with DOCKER_CONFIG and (when the builder needs them) AWS credentials in env."""
-    step_env = {"DOCKER_CONFIG": docker_config, **(aws_env or {})}
-    argv = executor_argv(settings, ctx, target, env, digest_file=digest_file, push_tags=push_tags, now=now)
+    """One step: the executor, with DOCKER_CONFIG, build-arg values and (if needed) AWS credentials in env."""
+    run = run or KanikoRun()
+    step_env = {**build_arg_env(settings, ctx, env), "DOCKER_CONFIG": run.docker_config, **(aws_env or {})}
+    argv = executor_argv(settings, ctx, target, env, run=run, push_tags=push_tags, now=now)
     return Plan("kaniko", [Step("build", tuple(argv), env=step_env)])

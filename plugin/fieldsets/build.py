@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Flag, Uses
+from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Flag, Requires, Uses
 from plugin.types import (
     Bool,
     CacheList,
@@ -19,6 +19,10 @@ from plugin.types import (
     Str,
     env,
 )
+
+# kaniko reads build secrets (RUN --mount=type=secret) from the osscontainertools fork on; v1.24.0,
+# the last upstream release, has no --secret flag.
+KANIKO_SECRET = Requires("kaniko", "1.28.0", "--secret")
 
 
 class BuildFields(BaseModel):
@@ -135,15 +139,15 @@ class BuildFields(BaseModel):
     quiet: Annotated[Bool, Flag("--quiet", DOCKER_BUILDX, "switch")] = env(
         "PLUGIN_QUIET", default=False, doc="Suppress the build output."
     )
-    secret: Annotated[Str, Uses(DOCKER_BUILDX)] = env(
+    secret: Annotated[Str, Uses(ALL), KANIKO_SECRET] = env(
         "PLUGIN_SECRET", doc="A BuildKit secret spec passed as --secret (e.g. id=npm,src=/path)."
     )
-    secrets_from_env: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
+    secrets_from_env: Annotated[CommaList, Uses(ALL), KANIKO_SECRET] = env(
         "PLUGIN_SECRETS_FROM_ENV",
         factory=list,
         doc="Build secrets ID=ENV_NAME: the secret's value comes from ENV_NAME.",
     )
-    secrets_from_file: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
+    secrets_from_file: Annotated[CommaList, Uses(ALL), KANIKO_SECRET] = env(
         "PLUGIN_SECRETS_FROM_FILE",
         factory=list,
         doc="Build secrets ID=PATH: the secret's value comes from the file.",

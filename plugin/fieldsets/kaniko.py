@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import KANIKO, Flag, Uses
-from plugin.types import Bool, CommaList, Count, OptBool, OptCount, Str, env
+from plugin.flags import KANIKO, Flag, Requires, Uses
+from plugin.types import Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
+
+# Flags that v1.24.0, the last upstream release, lacks (builder-flags.md). --annotation came with the
+# forks (chainguard's v1.25.5 has it); the others are osscontainertools' (seen in v1.28.3).
+FORKS = "1.25.0"
+OSS = "1.28.0"
 
 
 def _switch(name: str) -> Flag:
     return Flag(name, KANIKO, "switch")
+
+
+def _newer(flag: str, version: str = OSS) -> Requires:
+    return Requires("kaniko", version, flag)
 
 
 class KanikoFields(BaseModel):
@@ -131,6 +140,35 @@ class KanikoFields(BaseModel):
     )
     image_download_retry: Annotated[OptCount, Flag("--image-download-retry", KANIKO)] = env(
         "PLUGIN_IMAGE_DOWNLOAD_RETRY", doc="Retries for downloading base images."
+    )
+    annotations: Annotated[
+        CommaList, Flag("--annotation", KANIKO, "repeat"), _newer("--annotation", FORKS)
+    ] = env("PLUGIN_ANNOTATIONS", factory=list, doc="Image manifest annotations, KEY=VALUE, comma-separated.")
+    image_format: Annotated[
+        Literal["docker", "oci"] | None, Lower, Flag("--image-format", KANIKO), _newer("--image-format")
+    ] = env(
+        "PLUGIN_IMAGE_FORMAT",
+        doc="Media types of the pushed image: docker or oci (default: those of the base image).",
+    )
+    credential_helpers: Annotated[
+        CommaList, Flag("--credential-helpers", KANIKO, "repeat"), _newer("--credential-helpers")
+    ] = env(
+        "PLUGIN_CREDENTIAL_HELPERS",
+        factory=list,
+        doc="kaniko's built-in credential helpers to use (env, google, ecr, acr, gitlab); default: all.",
+    )
+    materialize: Annotated[Bool, _switch("--materialize"), _newer("--materialize")] = env(
+        "PLUGIN_MATERIALIZE",
+        default=False,
+        doc="Unpack the final file system even when every layer came from the cache.",
+    )
+    pre_cleanup: Annotated[Bool, _switch("--pre-cleanup"), _newer("--pre-cleanup")] = env(
+        "PLUGIN_PRE_CLEANUP", default=False, doc="Clean the file system before the build."
+    )
+    preserve_context: Annotated[Bool, _switch("--preserve-context"), _newer("--preserve-context")] = env(
+        "PLUGIN_PRESERVE_CONTEXT",
+        default=False,
+        doc="Keep the build context across stages (kaniko deletes it between stages otherwise).",
     )
 
 

@@ -10,32 +10,19 @@ registry on the host's loopback. Real runners start the image with --privileged;
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.services import Registry, require
-from tests.support.stack import ACCOUNT, ServiceError, running_dockerd, running_moto
+from tests.support.cmdline import CmdlinePoller
+from tests.support.e2e import ECR_HOST, Engine, build_image, env_file
+from tests.support.plugin_run import OciRegistry
+from tests.support.services import Registry
+from tests.support.stack import ACCOUNT
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-WORK = ROOT / ".work" / "image"
-DOCKER = "/usr/bin/docker"  # Debian's 20.10 CLI (the /usr/local 28.x CLI has no buildx)
-IMAGE = "build-push-ecr:dev"
-BUILD_TIMEOUT = 1200  # a cold build (debootstrap, apt, wheels) takes 2-3 minutes on 2 cores
-RUN_TIMEOUT = 300
-LOCK_TIMEOUT = 900
-ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 # What --privileged gives dockerd-in-docker, granted one by one (--privileged fails on these VMs).
 DIND_FLAGS = (
@@ -49,92 +36,10 @@ DIND_FLAGS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Engine:
-    """The test engine: its DOCKER_HOST, and the environment for docker CLI calls."""
-
-    host: str
-
-    @property
-    def env(self) -> dict[str, str]:
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PLUGIN_"))}
-        return {**keep, "DOCKER_HOST": self.host}
-
-    def docker(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [DOCKER, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-
-    def run(
-        self, *flags: str, command: str, env: dict[str, str], image: str = IMAGE, timeout: float = RUN_TIMEOUT
-    ) -> subprocess.CompletedProcess[str]:
-        """``docker run --rm FLAGS -e NAME=VALUE... IMAGE COMMAND``: what a runner does."""
-        env_flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
-        return self.docker("run", "--rm", *flags, *env_flags, image, command, timeout=timeout)
-
-
-@pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    """A dockerd on the build script's cached data root, holding the script's lock while it runs."""
-    require("dockerd", "debootstrap", DOCKER, root=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    with (WORK / "docker.lock").open("w") as lock:
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{WORK / 'docker.lock'} is held by another build", pytrace=False)
-                time.sleep(1)
-        base = Path(tempfile.mkdtemp(prefix="e2e-dockerd-", dir="/tmp"))  # short: socket path limit
-        try:
-            with running_dockerd(base, WORK / "docker") as host:
-                yield Engine(host)
-        except ServiceError as exc:
-            pytest.fail(str(exc), pytrace=False)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
-
-
-def _build(engine: Engine, *args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "build-image.sh"), *args],
-            env=engine.env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"scripts/build-image.sh {' '.join(args)} took more than {BUILD_TIMEOUT}s", pytrace=False)
-    if done.returncode != 0:
-        tail = done.stderr[-4000:]
-        pytest.fail(f"scripts/build-image.sh failed ({done.returncode}):\n{tail}", pytrace=False)
-    return done.stdout.split()[0]
-
-
 @pytest.fixture(scope="session")
 def image(engine: Engine) -> str:
     """build-push-ecr:dev, built by the script (a warm rebuild is a few seconds of cache hits)."""
-    return _build(engine)
-
-
-@pytest.fixture(scope="session")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of examples/app with its static busybox: the runner's workspace (/drone/src)."""
-    require("busybox")
-    src = tmp_path_factory.mktemp("workspace")
-    shutil.copy(ROOT / "examples" / "app" / "Dockerfile", src)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(src)], check=True)
-    return src
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    try:
-        with running_moto() as url:
-            yield url
-    except ServiceError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return build_image(engine)
 
 
 ISSUE_EXAMPLE = {
@@ -216,18 +121,44 @@ def runner_env(moto_url: str, registry: Registry, **settings: str) -> dict[str, 
 
 
 def run_in_image(engine: Engine, workspace: Path, out: Path, env: dict[str, str]) -> str:
-    """``docker run`` of the image as a runner does (docker-in-docker); returns its output, status 0."""
+    """``docker run`` of the image as a runner does (docker-in-docker); returns its output, status 0.
+
+    The environment goes through an env file, as a runner passes it through the engine's API: on the
+    docker CLI's own argv the values would be in /proc/*/cmdline, which these tests poll.
+    """
     done = engine.run(
         *DIND_FLAGS,
         "-v", f"{workspace}:/drone/src",
         "-v", f"{out}:/drone/out",
         "-w", "/drone/src",
+        *env_file(env, out.parent / "env"),
         command="run",
-        env=env,
+        env={},
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
     return output
+
+
+BUILD_ARG_SENTINEL = "bpe-sentinel-docker-build-arg"
+PROXY_SENTINEL = "bpe-sentinel-docker-proxy-pw"
+CMDLINE_SECRETS = {
+    # GREETING (examples/app's ARG) from the env too: the pushed label proves the builder read it there
+    "PLUGIN_BUILD_ARGS_FROM_ENV": "BPE_BUILD_TOKEN,GREETING",
+    "BPE_BUILD_TOKEN": BUILD_ARG_SENTINEL,
+    "HTTPS_PROXY": f"http://proxyuser:{PROXY_SENTINEL}@proxy.invalid:3128",
+}
+
+
+def greeting_label(registry: Registry, repository: str, tag: str) -> str:
+    config = OciRegistry(registry.url, (registry.username, registry.password)).config(repository, tag)
+    return str(config["config"]["Labels"]["org.example.greeting"])
+
+
+def assert_no_secret_on_any_cmdline(poller: CmdlinePoller, builder_argv: str) -> None:
+    """The builder's process was seen while it ran, and no process ever had a sentinel on its argv."""
+    assert poller.saw("--build-arg=BPE_BUILD_TOKEN"), f"{poller.scans} scans never met {builder_argv}"
+    assert poller.hits == [], [" ".join(argv) for _, argv in poller.hits[:2]]
 
 
 class TestDockerBuilderInsideTheImage:
@@ -241,10 +172,14 @@ class TestDockerBuilderInsideTheImage:
         out.mkdir()
         env = runner_env(
             moto_url, registry, PLUGIN_BUILDER="docker", PLUGIN_REPO="e2e/app", PLUGIN_TAGS="1.0.0,latest",
-            PLUGIN_BUILD_ARGS="GREETING=hello-from-the-image", BUILD_TOKEN="e2e-secret-value-never-printed",
-            DRONE_CARD_PATH="/drone/out/card.json",
+            GREETING="hello-from-the-env", BUILD_TOKEN="e2e-secret-value-never-printed",
+            DRONE_CARD_PATH="/drone/out/card.json", **CMDLINE_SECRETS,
         )  # fmt: skip
-        output = run_in_image(engine, workspace, out, env)
+        with CmdlinePoller([BUILD_ARG_SENTINEL, PROXY_SENTINEL, "e2e-secret-value-never-printed"]) as poller:
+            output = run_in_image(engine, workspace, out, env)
+        assert_no_secret_on_any_cmdline(poller, "docker build")
+        assert greeting_label(registry, "e2e/app", "1.0.0") == "hello-from-the-env"
+        assert BUILD_ARG_SENTINEL not in output and PROXY_SENTINEL not in output
         assert "e2e-secret-value-never-printed" not in output
         assert "e2e-secret" not in output.replace("e2e-secret-value", "")  # the AWS secret key neither
         assert registry.tags("e2e/app") == ["1.0.0", "latest"]
@@ -267,10 +202,15 @@ class TestBuildxInsideTheImage:
         out.mkdir()
         env = runner_env(
             moto_url, registry, PLUGIN_BUILDER="buildx", PLUGIN_REPO="e2e/buildx", PLUGIN_TAGS="3.0.0,latest",
-            PLUGIN_BUILD_ARGS="GREETING=hello-from-buildx", BUILD_TOKEN="e2e-buildx-secret-never-printed",
+            GREETING="hello-from-the-env", BUILD_TOKEN="e2e-buildx-secret-never-printed",
             PLUGIN_METADATA_FILE="/drone/out/metadata.json", PLUGIN_TAR_PATH="/drone/out/image.tar",
+            **CMDLINE_SECRETS,
         )  # fmt: skip
-        output = run_in_image(engine, workspace, out, env)
+        with CmdlinePoller([BUILD_ARG_SENTINEL, PROXY_SENTINEL, "e2e-buildx-secret-never-printed"]) as poller:
+            output = run_in_image(engine, workspace, out, env)
+        assert_no_secret_on_any_cmdline(poller, "docker buildx build")
+        assert greeting_label(registry, "e2e/buildx", "3.0.0") == "hello-from-the-env"
+        assert BUILD_ARG_SENTINEL not in output and PROXY_SENTINEL not in output
         assert "docker buildx build" in output
         assert "e2e-buildx-secret-never-printed" not in output
         assert "e2e-secret" not in output
@@ -303,59 +243,3 @@ class TestBuildxInsideTheImage:
         assert "github.com/docker/buildx" in done.stdout
         assert "default" in done.stdout
         assert "built sha256:" in done.stdout
-
-
-@pytest.fixture(scope="session")
-def kaniko_stub_image(engine: Engine) -> str:
-    """Dockerfile.kaniko built on a STUB kaniko image (local/kaniko-stub:dev), never the real one.
-
-    gcr.io cannot be reached here. The stub proves the stages fit: the relocated Python under
-    /kaniko runs in kaniko's registry-less layout, and the plugin drives /kaniko/executor.
-    """
-    return _build(engine, "--kaniko-stub")
-
-
-class TestKanikoVariantWithAStubExecutor:
-    def test_builder_defaults_to_kaniko(self, engine: Engine, kaniko_stub_image: str, workspace: Path):
-        env = {k: v for k, v in ISSUE_EXAMPLE.items() if k != "PLUGIN_BUILDER"}
-        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-w", "/drone/src")
-        done = engine.run(*flags, command="plan", env=env, image=kaniko_stub_image)
-        assert done.returncode == 0, done.stderr
-        plan = json.loads(done.stdout)
-        assert plan["builder"] == "kaniko"
-        assert plan["steps"][-1]["argv"][0] == "/kaniko/executor"
-
-    def test_run_hands_the_executor_its_destinations_and_credentials(
-        self, engine: Engine, kaniko_stub_image: str, workspace: Path, moto_url: str, registry: Registry,
-        tmp_path: Path,
-    ):  # fmt: skip
-        out = tmp_path / "out"
-        out.mkdir()
-        env = {
-            "PLUGIN_REGISTRY": registry.host,
-            "PLUGIN_ACCOUNT": ACCOUNT,
-            "PLUGIN_REGION": "us-east-1",
-            "PLUGIN_REPO": "e2e/kaniko",
-            "PLUGIN_TAGS": "2.0.0,latest",
-            "PLUGIN_CREATE_REPOSITORY": "true",
-            "PLUGIN_ARTIFACT_FILE": "/drone/out/artifact.json",
-            "STUB_OUT": "/drone/out/stub",
-            "AWS_ENDPOINT_URL_ECR": moto_url,
-            "AWS_ENDPOINT_URL_STS": moto_url,
-            "AWS_ACCESS_KEY_ID": "e2e",
-            "AWS_SECRET_ACCESS_KEY": "e2e-secret",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "NO_PROXY": "127.0.0.1,localhost",
-        }
-        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-v", f"{out}:/drone/out",
-                 "-w", "/drone/src")  # fmt: skip
-        done = engine.run(*flags, command="run", env=env, image=kaniko_stub_image)
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-6000:]
-        assert "kaniko STUB" in output
-        argv = (out / "stub" / "argv").read_text().splitlines()
-        assert f"--destination={registry.host}/e2e/kaniko:2.0.0" in argv
-        assert f"--destination={registry.host}/e2e/kaniko:latest" in argv
-        auths = json.loads((out / "stub" / "config.json").read_text())["auths"]
-        assert registry.host in auths
-        assert registry.password not in output

@@ -1,8 +1,10 @@
-"""The kaniko path of a run, with a stand-in executor that enforces kaniko's flag contract.
+"""The kaniko run path's argv contract, with a stand-in executor on the host.
 
-kaniko cannot be installed here, so a tiny executor script takes its place: it refuses any flag that
-kaniko does not have (as kaniko does: "Error: unknown flag"), checks the Docker config it is handed,
-and writes a digest file. Everything around it is real: moto over HTTP, the ECR work, the outputs.
+The real executors must never run on the host (kaniko replaces the root file system with the image
+it builds): they run inside the plugin's kaniko image in tests/e2e/test_kaniko_image.py. Here a tiny
+stand-in refuses any flag that kaniko does not have (as kaniko does: "Error: unknown flag"), checks
+the Docker config it is handed and writes a digest file; the kaniko directory is a temp dir
+(KANIKO_DIR). Everything around it is real: moto over HTTP, the ECR work, the outputs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 import structlog
 from dotenv import dotenv_values
 
-from plugin import build as build_module
+from plugin import kaniko_run as kaniko_run_module
 from plugin.__main__ import main
 from plugin.builders import kaniko as kaniko_module
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
@@ -31,6 +33,9 @@ FAKE_EXECUTOR = """#!{python}
 import json, os, re, sys
 allowed = set({flags!r})
 args = sys.argv[1:]
+if args == ["version"]:
+    print("Kaniko version :  v1.24.0")
+    sys.exit(0)
 for arg in args:
     name = arg.split("=", 1)[0]
     if name not in allowed:
@@ -38,7 +43,10 @@ for arg in args:
         sys.exit(1)
 config = json.load(open(os.path.join(os.environ["DOCKER_CONFIG"], "config.json")))
 with open({calls!r}, "a") as log:
-    log.write(json.dumps({{"argv": args, "auths": sorted(config["auths"])}}) + "\\n")
+    seen = {{"argv": args, "auths": sorted(config["auths"]), "docker_config": os.environ["DOCKER_CONFIG"],
+            "cwd": sorted(os.listdir(".")),
+            "env": {{k: v for k, v in os.environ.items() if k.startswith("BPE_")}}}}
+    log.write(json.dumps(seen) + "\\n")
 digest_file = next(a.split("=", 1)[1] for a in args if a.startswith("--digest-file="))
 open(digest_file, "w").write({digest!r})
 print("INFO pushed", flush=True)
@@ -61,7 +69,9 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setattr(kaniko_module, "EXECUTOR", str(script))
-    monkeypatch.setattr(build_module, "EXECUTOR", str(script))
+    monkeypatch.setattr(kaniko_run_module, "EXECUTOR", str(script))
+    (tmp_path / "kaniko").mkdir()
+    monkeypatch.setenv("KANIKO_DIR", str(tmp_path / "kaniko"))
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     monkeypatch.chdir(tmp_path)
     return calls
@@ -154,3 +164,96 @@ class TestKanikoRun:
         assert run(monkeypatch, tmp_path) == 1
         assert not (tmp_path / "drone.env").exists()
         assert not (tmp_path / "artifact.json").exists()
+
+
+class TestKanikoRunFiles:
+    """Every file of the run is below the kaniko directory, gone afterwards; the workspace is untouched."""
+
+    def test_run_dir_is_under_the_kaniko_dir_and_removed(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        before = sorted(p.name for p in tmp_path.iterdir())
+        assert run(monkeypatch, tmp_path) == 0
+        [call] = [json.loads(line) for line in executor.read_text().splitlines()]
+        kaniko_dir = tmp_path / "kaniko"
+        config = Path(call["docker_config"])
+        assert config.parent.parent == kaniko_dir and config.parent.name.startswith("build-push-ecr-")
+        digest_file = next(a.split("=", 1)[1] for a in call["argv"] if a.startswith("--digest-file="))
+        assert Path(digest_file).parent == config.parent
+        assert list(kaniko_dir.iterdir()) == []  # removed at the end
+        # nothing of the plugin in the workspace while kaniko ran (calls.jsonl is the stand-in's own)
+        assert [name for name in call["cwd"] if name != "calls.jsonl"] == before
+        after = {p.name for p in tmp_path.iterdir()} - {"calls.jsonl", "drone.env", "artifact.json"}
+        assert after == set(before)
+
+    def test_build_arg_values_reach_the_executor_by_env_only(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        value = "bpe-build-arg-sentinel-value"
+        assert run(monkeypatch, tmp_path, PLUGIN_BUILD_ARGS_FROM_ENV="BPE_TOKEN", BPE_TOKEN=value) == 0
+        [call] = [json.loads(line) for line in executor.read_text().splitlines()]
+        assert "--build-arg=BPE_TOKEN" in call["argv"]
+        assert not [a for a in call["argv"] if value in a]
+        assert call["env"]["BPE_TOKEN"] == value
+
+    def test_no_push_still_logs_in_to_the_registry(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A PR build (no push) gets a read token for its registry: a private FROM there pulls."""
+        assert run(monkeypatch, tmp_path, PLUGIN_NO_PUSH="true") == 0
+        [call] = [json.loads(line) for line in executor.read_text().splitlines()]
+        assert call["auths"] == [REGISTRY]
+        assert not [a for a in call["argv"] if a.startswith("--destination")]
+        assert ecr_client().describe_repositories()["repositories"] == []  # nothing created
+
+
+class TestKanikoVersions:
+    """Settings an older executor lacks are refused before any AWS call or process (exit 2)."""
+
+    def test_build_secrets_on_v1_24_are_refused_naming_setting_and_version(
+        self,
+        aws_env: AwsEnv,
+        executor: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        status = run(
+            monkeypatch,
+            tmp_path,
+            KANIKO_VERSION="v1.24.0",
+            PLUGIN_SECRETS_FROM_ENV="token=BPE_SECRET",
+            PLUGIN_IMAGE_FORMAT="oci",
+            BPE_SECRET="x" * 12,
+        )
+        assert status == 2
+        err = capsys.readouterr().err
+        assert (
+            "PLUGIN_SECRETS_FROM_ENV: needs kaniko 1.28.0 or newer (--secret); this kaniko is v1.24.0" in err
+        )
+        assert "PLUGIN_IMAGE_FORMAT: needs kaniko 1.28.0 or newer (--image-format)" in err
+        assert not executor.exists()
+        assert ecr_client().describe_repositories()["repositories"] == []
+
+    def test_the_version_is_asked_of_the_executor_when_not_given(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No KANIKO_VERSION: `executor version` answers (the stand-in says v1.24.0) and decides."""
+        assert run(monkeypatch, tmp_path, PLUGIN_ANNOTATIONS="a=b") == 2
+        assert not executor.exists()
+
+    def test_a_new_enough_executor_gets_the_flags(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        status = run(
+            monkeypatch,
+            tmp_path,
+            KANIKO_VERSION="v1.28.3-23-g6bcc93443",
+            PLUGIN_SECRETS_FROM_ENV="token=BPE_SECRET",
+            PLUGIN_ANNOTATIONS="team=core",
+            BPE_SECRET="x" * 12,
+        )
+        assert status == 0
+        [call] = [json.loads(line) for line in executor.read_text().splitlines()]
+        assert "--secret=id=token,env=BPE_SECRET,type=env" in call["argv"]
+        assert "--annotation=team=core" in call["argv"]

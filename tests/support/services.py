@@ -29,9 +29,19 @@ ECR_USER = "AWS"
 ECR_PASSWORD = "123456789012-auth-token"  # what moto's ECR token decodes to
 
 
+def in_ci() -> bool:
+    """CI=true (any value but empty, 0, false or no): a missing part of a test fails, never skips."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def require(*programs: str, root: bool = False) -> None:
-    """Skip (outside CI) or fail (in CI) when a program is missing or root is needed."""
-    missing = [p for p in programs if shutil.which(p) is None]
+    """Skip (outside CI) or fail (in CI) when a program is missing or root is needed.
+
+    Programs are looked up on PATH and in the sbin folders (debootstrap and dockerd live there, and a
+    non-login root shell may not have them on PATH).
+    """
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+    missing = [p for p in programs if shutil.which(p, path=search) is None]
     why = ""
     if missing:
         why = f"missing {', '.join(missing)} (run scripts/install-deps.sh)"
@@ -39,7 +49,7 @@ def require(*programs: str, root: bool = False) -> None:
         why = "needs root"
     if not why:
         return
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"CI: {why}", pytrace=False)
     pytest.skip(why)
 

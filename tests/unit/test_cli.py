@@ -54,7 +54,7 @@ class TestPlanCommand:
                     "--context=dir://.",
                     "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
                     "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
-                    "--digest-file=/kaniko/digest-file",
+                    "--digest-file=/kaniko/build-push-ecr-<run>/digest",
                 ]
             ]
         )

@@ -88,6 +88,17 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "no_push": {"PLUGIN_NO_PUSH": "true"},
     "no_push_with_tar": {"PLUGIN_NO_PUSH": "true", "PLUGIN_DESTINATION_TAR_PATH": "/out/image.tar"},
     "expand_tag": {"PLUGIN_TAGS": "v1.2.3", "PLUGIN_EXPAND_TAG": "true"},
+    "newer_executor": {
+        "PLUGIN_ANNOTATIONS": "org.opencontainers.image.vendor=acme,team=core",
+        "PLUGIN_IMAGE_FORMAT": "OCI",
+        "PLUGIN_CREDENTIAL_HELPERS": "env,ecr",
+        "PLUGIN_MATERIALIZE": "true",
+        "PLUGIN_PRE_CLEANUP": "true",
+        "PLUGIN_PRESERVE_CONTEXT": "true",
+        "PLUGIN_SECRET": "id=npmrc,src=/ws/.npmrc",
+        "PLUGIN_SECRETS_FROM_ENV": "token=NPM_TOKEN",
+        "PLUGIN_SECRETS_FROM_FILE": "cert=/ws/cert.pem",
+    },
 }
 # Flags the builder writes by hand (not through a Flag marker).
 HAND_WRITTEN = {
@@ -99,6 +110,7 @@ HAND_WRITTEN = {
     "--cache-repo",
     "--skip-tls-verify-registry",
     "--digest-file",
+    "--secret",
 }
 
 
@@ -139,7 +151,7 @@ class TestKanikoArgvSnapshots:
                 "--dockerfile=Dockerfile",
                 "--context=dir://.",
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -151,7 +163,7 @@ class TestKanikoArgvSnapshots:
                 "--context=dir://.",
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0",
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -165,16 +177,16 @@ class TestKanikoArgvSnapshots:
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
                 "--build-arg=A=1",
                 "--build-arg=B=2",
-                "--build-arg=GIT_SHA=***",
-                "--build-arg=git_sha=***",
-                "--build-arg=http_proxy=http://proxy:3128",
-                "--build-arg=HTTP_PROXY=http://proxy:3128",
+                "--build-arg=GIT_SHA",
+                "--build-arg=git_sha",
+                "--build-arg=http_proxy",
+                "--build-arg=HTTP_PROXY",
                 "--label=team=core",
                 "--label=tier=web",
                 "--context-sub-path=services/api",
                 "--target=runtime",
                 "--custom-platform=linux/arm64",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -187,7 +199,7 @@ class TestKanikoArgvSnapshots:
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
                 "--build-arg=LIST=a,b,c",
                 "--build-arg=OTHER=x",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -205,7 +217,7 @@ class TestKanikoArgvSnapshots:
                 "--cache-run-layers=true",
                 "--compressed-caching=false",
                 "--cache-repo=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app-layers",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -226,7 +238,7 @@ class TestKanikoArgvSnapshots:
                 "--ignore-var-run=false",
                 "--ignore-path=/var/cache",
                 "--ignore-path=/tmp",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -251,7 +263,7 @@ class TestKanikoArgvSnapshots:
                 "--skip-tls-verify-pull",
                 "--skip-tls-verify-registry=123456789012.dkr.ecr.us-east-1.amazonaws.com",
                 "--skip-tls-verify-registry=210987654321.dkr.ecr.eu-west-1.amazonaws.com",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -272,7 +284,7 @@ class TestKanikoArgvSnapshots:
                 "--oci-layout-path=/out/oci",
                 "--image-fs-extract-retry=2",
                 "--image-download-retry=4",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -283,7 +295,7 @@ class TestKanikoArgvSnapshots:
                 "--dockerfile=Dockerfile",
                 "--context=dir://.",
                 "--no-push",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -297,7 +309,7 @@ class TestKanikoArgvSnapshots:
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
                 "--no-push",
                 "--tar-path=/out/image.tar",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 
@@ -310,7 +322,30 @@ class TestKanikoArgvSnapshots:
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1",
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2",
                 "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2.3",
-                "--digest-file=/kaniko/digest-file",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
+            ]
+        )
+
+    def test_newer_executor(self, tmp_path: Path) -> None:
+        """Flags of kaniko 1.25+/1.28+ (refused on an older executor before the run, see test_versions)."""
+        assert executor_argv(SCENARIOS["newer_executor"], tmp_path) == snapshot(
+            [
+                "/kaniko/executor",
+                "--dockerfile=Dockerfile",
+                "--context=dir://.",
+                "--destination=123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:latest",
+                "--secret=id=npmrc,src=/ws/.npmrc",
+                "--secret=id=token,env=NPM_TOKEN,type=env",
+                "--secret=id=cert,src=/ws/cert.pem,type=file",
+                "--annotation=org.opencontainers.image.vendor=acme",
+                "--annotation=team=core",
+                "--image-format=oci",
+                "--credential-helpers=env",
+                "--credential-helpers=ecr",
+                "--materialize",
+                "--pre-cleanup",
+                "--preserve-context",
+                "--digest-file=/kaniko/build-push-ecr-<run>/digest",
             ]
         )
 

@@ -5,6 +5,7 @@ The plugin runs as a real process (`python -m plugin ...`) with that environment
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,8 +88,13 @@ class TestNoSentinelLeaks:
         result = run_plugin(["plan"], {**BASE, **SECRET_ENV, "PLUGIN_LOG_LEVEL": "debug"}, tmp_path)
         assert result.returncode == 0, result.stderr
         assert leaked(result) == []
-        assert "--build-arg=NPM_TOKEN=***" in result.stdout
-        assert "--build-arg=http_proxy=http://user:***@proxy:3128" in result.stdout
+        # Values from the environment go to the executor's env (masked in the plan), never its argv.
+        plan = json.loads(result.stdout)
+        [build] = plan["steps"]
+        assert "--build-arg=NPM_TOKEN" in build["argv"]
+        assert "--build-arg=http_proxy" in build["argv"]
+        assert build["env"]["NPM_TOKEN"] == "***"
+        assert build["env"]["http_proxy"] == "http://user:***@proxy:3128"
 
     def test_plan_only_default_command_at_debug_level(self, tmp_path: Path) -> None:
         env = {

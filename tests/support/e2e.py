@@ -1,0 +1,82 @@
+"""The plugin images, run as a CI runner runs them: an engine on the image build's cached data root,
+the build script, and ``docker run`` with environment variables only. Shared by tests/e2e.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / ".work" / "image"
+DOCKER = "/usr/bin/docker"  # Debian's 20.10 CLI (the /usr/local 28.x CLI has no buildx)
+IMAGE = "build-push-ecr:dev"
+BUILD_TIMEOUT = 1200  # a cold build (debootstrap, apt, wheels) takes 2-3 minutes on 2 cores
+RUN_TIMEOUT = 300
+LOCK_TIMEOUT = 900
+ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+__all__ = ["in_ci"]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The test engine: its DOCKER_HOST, and the environment for docker CLI calls."""
+
+    host: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PLUGIN_"))}
+        return {**keep, "DOCKER_HOST": self.host}
+
+    def docker(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [DOCKER, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def run(
+        self, *flags: str, command: str, env: dict[str, str], image: str = IMAGE, timeout: float = RUN_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker run --rm FLAGS -e NAME=VALUE... IMAGE COMMAND``: what a runner does."""
+        return self.docker("run", "--rm", *flags, *env_flags(env), image, command, timeout=timeout)
+
+
+def env_flags(env: dict[str, str]) -> list[str]:
+    return [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+
+
+def env_file(env: dict[str, str], folder: Path) -> list[str]:
+    """``--env-file`` for ``docker run``: the values reach the container without being on the docker
+    CLI's own command line (a runner passes them through the engine's API, never an argv)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"env-{os.urandom(4).hex()}"
+    lines = []
+    for name, value in env.items():
+        if "\n" in value:
+            raise ValueError(f"{name}: an env file cannot hold a newline")
+        lines.append(f"{name}={value}\n")
+    path.write_text("".join(lines))
+    path.chmod(0o600)
+    return ["--env-file", str(path)]
+
+
+def build_image(engine: Engine, *args: str) -> str:
+    """scripts/build-image.sh ARGS on the engine; returns the image name it printed."""
+    try:
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "build-image.sh"), *args],
+            env=engine.env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"scripts/build-image.sh {' '.join(args)} took more than {BUILD_TIMEOUT}s", pytrace=False)
+    if done.returncode != 0:
+        tail = done.stderr[-4000:]
+        pytest.fail(f"scripts/build-image.sh failed ({done.returncode}):\n{tail}", pytrace=False)
+    return done.stdout.split()[0]
