@@ -14,7 +14,6 @@ import base64
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.argvwatch import ArgvWatch
 from tests.support.buildkit import (
     BUILDKIT_IMAGE,
     RUNC_DROPCAP,
@@ -156,39 +156,6 @@ class Buildx:
         assert "buildx.metadata_digest_differs" not in result.output  # buildx and the registry agree
         assert argv.polls > 5
         return result
-
-
-class ArgvWatch:
-    """Polls every process's command line while a run goes; ``hits`` names any that held a secret."""
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        self.secrets = [s.encode() for s in secrets if s]
-        self.hits: list[str] = []
-        self.polls = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.02):
-            self.polls += 1
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    argv = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                for secret in self.secrets:
-                    if secret in argv:
-                        self.hits.append(f"{entry.name}: {argv[:200]!r}")
-
-    def __enter__(self) -> ArgvWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 @pytest.fixture(scope="module")
