@@ -469,8 +469,9 @@ class TestWhatBuildKitIsGiven:
         self, buildx: Buildx, registry: Registry, buildkit_engine: str, tmp_path: Path
     ) -> None:
         """``FROM busybox:1`` (Docker Hub, unreachable) comes through PLUGIN_MIRROR, written into the
-        builder's buildkitd.toml by the plugin; that mirror is a private registry whose credentials
-        (PLUGIN_BASE_IMAGE_*) BuildKit gets from the per-run Docker config, never from a command line."""
+        builder's buildkitd.toml by the plugin (with HARNESS_CA_PATH as a `ca` file); that mirror is a
+        private registry whose credentials (PLUGIN_BASE_IMAGE_*) BuildKit gets from the per-run Docker
+        config, never from a command line. Without them the build is refused."""
         with running_registry(tmp_path / "mirror", "puller", BASE_PASSWORD) as mirror:
             push_busybox(buildkit_engine, mirror.host, "puller", BASE_PASSWORD, tmp_path)
             ctx = context(
@@ -483,7 +484,8 @@ class TestWhatBuildKitIsGiven:
                 "PLUGIN_BASE_IMAGE_USERNAME": "puller",
                 "PLUGIN_BASE_IMAGE_PASSWORD": BASE_PASSWORD,
             }
-            result = buildx.run(buildx.env("mirror/app", ctx, out, **login))
+            ca = {"HARNESS_CA_PATH": "/etc/ssl/certs/ca-certificates.crt"}  # a `ca` entry buildx copies in
+            result = buildx.run(buildx.env("mirror/app", ctx, out, **login, **ca))
             assert result.returncode == 0, result.output
             assert "buildx.buildkitd_config" in result.output
             assert f"sharing credentials for {mirror.host}" in result.output

@@ -233,6 +233,7 @@ def buildkit_tar() -> Path:
         _add(tar, layer_name, layer, 0o644)
         _add(tar, config_name, config, 0o644)
         _add(tar, "manifest.json", manifest, 0o644)
+    os.chmod(tmp.name, 0o644)
     os.replace(tmp.name, target)
     for old in WORK.glob("buildkit-*.tar"):
         if old != target:
