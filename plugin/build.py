@@ -17,8 +17,23 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from plugin.builders.buildx import BuildxRun, buildx_plan, new_builder_name
+from plugin.builders.buildkitd import CONFIGURABLE_DRIVERS, buildkitd_toml, load_user_config
+from plugin.builders.buildx import (
+    BuildxRun,
+    buildx_plan,
+    created_driver,
+    new_builder_name,
+    pushes,
+    writes_config,
+)
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
+from plugin.buildx_results import (
+    BuildWatch,
+    builder_platforms,
+    emulation_message,
+    requested_platforms,
+    write_metrics,
+)
 from plugin.daemon import Dockerd, ping, place_run_dir
 from plugin.errors import BuildError, RunError
 from plugin.kaniko_run import run_kaniko
@@ -26,7 +41,7 @@ from plugin.log import get_logger
 from plugin.pipeline import Prepared
 from plugin.plan import Step
 from plugin.planning import Resolved
-from plugin.registry import manifest_digest
+from plugin.registry import Manifest, manifest, manifest_digest
 from plugin.run import Runner
 from plugin.tarpush import push_tarball
 
@@ -105,12 +120,18 @@ def _transient(lines: list[str], phase: re.Pattern[str] | None) -> bool:
 
 
 def _push(
-    step: Step, runner: Runner, retries: int, what: str | None = None, phase: re.Pattern[str] | None = None
+    step: Step,
+    runner: Runner,
+    retries: int,
+    what: str | None = None,
+    phase: re.Pattern[str] | None = None,
+    *,
+    watch: Callable[[str], None] | None = None,
 ) -> None:
     """Run a pushing step, again (with backoff) while it fails on a transient registry error."""
     what = what or f"docker push {step.argv[-1]}"
     for attempt in range(retries + 1):
-        status = runner.run(step)
+        status = runner.run(step, watch=watch)
         if status == 0:
             return
         if attempt == retries or not _transient(list(runner.last_lines), phase):
@@ -192,7 +213,8 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     """Create the builder (if any), build and push every tag at once, then read the digest back.
 
     buildx pushes all tags together, so tags that existed in an immutable repository are verified
-    after the push, as with kaniko. The builder is removed even when the build fails.
+    after the push, as with kaniko. The builder is removed even when the build fails; a build that
+    failed with 'exec format error' is explained (which platform the builder cannot run) first.
     """
     s = r.settings
     run = BuildxRun(
@@ -200,8 +222,11 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
         str(prep.run_dir / "ssh" / "id_key"),
         str(prep.run_dir / "metadata.json"),
         new_builder_name(),
+        str(prep.run_dir / "buildkitd.toml"),
     )
     _write_ssh_key(r, run.ssh_key_path)
+    _write_buildkitd_config(r, prep, run)
+    watch = BuildWatch()
     with _engine(r, prep, runner) as docker_host:
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = buildx_plan(
@@ -210,26 +235,64 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
         steps = [st for st in _with_host(plan.steps, docker_host) if st.kind != "daemon"]
         removes = [st for st in steps if st.name == "builder-rm"]
         try:
-            _run_buildx_steps([st for st in steps if st.name != "builder-rm"], runner, s.push_retry)
+            _run_buildx_steps([st for st in steps if st.name != "builder-rm"], runner, s.push_retry, watch)
+        except BuildError as exc:
+            if watch.exec_format_error:
+                build = next(st for st in steps if st.name == "build")
+                raise BuildError(_emulation_problem(r, runner, build), exc.exit_code) from None
+            raise
         finally:
             for step in removes:
                 _run_steps([step], runner, 0)
+    _report_cache(r, watch)
     digest = _buildx_digest(r, prep, Path(run.metadata_file))
     verify_existing(prep, digest)
     return digest
 
 
-def _run_buildx_steps(steps: list[Step], runner: Runner, push_retry: int | None) -> None:
+def _write_buildkitd_config(r: Resolved, prep: Prepared, run: BuildxRun) -> None:
+    """The builder's buildkitd.toml (generated tables under PLUGIN_BUILDER_CONFIG), or a check of the
+    user's own file: a bad PLUGIN_BUILDER_CONFIG is refused (exit 2) before the engine starts."""
+    s = r.settings
+    if writes_config(s, prep.target, r.ctx):
+        text = buildkitd_toml(s, prep.target, r.ctx)
+        Path(run.buildkitd_config).write_text(text, encoding="utf-8")
+        log.info("buildx.buildkitd_config", path=run.buildkitd_config, user_config=s.builder_config)
+    elif s.builder_config and created_driver(s) in CONFIGURABLE_DRIVERS:
+        load_user_config(s.builder_config)
+
+
+def _emulation_problem(r: Resolved, runner: Runner, build: Step) -> str:
+    """The 'exec format error' explained with the platforms ``docker buildx inspect`` lists."""
+    name = next((a.split("=", 1)[1] for a in build.argv if a.startswith("--builder=")), None)
+    inspect = Step("inspect", ("docker", "buildx", "inspect", *([name] if name else [])), env=build.env)
+    status, output = runner.capture(inspect)
+    available = builder_platforms(output) if status == 0 else []
+    return emulation_message(requested_platforms(r.settings.platform), available)
+
+
+def _report_cache(r: Resolved, watch: BuildWatch) -> None:
+    """How many Dockerfile steps came from the cache; PLUGIN_CACHE_METRICS_FILE gets the anchor's JSON."""
+    total, cached = watch.steps()
+    if total:
+        log.info("buildx.cache", steps=total, cached=cached)
+    if r.settings.cache_metrics_file:
+        write_metrics(r.settings.cache_metrics_file, watch.metrics())
+
+
+def _run_buildx_steps(
+    steps: list[Step], runner: Runner, push_retry: int | None, watch: Callable[[str], None] | None = None
+) -> None:
     """The create fallback runs only when the first create failed; a pushing build may be retried."""
     retries = DEFAULT_PUSH_RETRIES if push_retry is None else push_retry
     created = False
     for step in steps:
         if step.name == "builder-fallback" and created:
             continue
-        if step.name == "build" and "--push" in step.argv:
-            _push(step, runner, retries, what="docker buildx build --push", phase=_PUSH_PHASE)
+        if step.name == "build" and pushes(step):
+            _push(step, runner, retries, what="docker buildx build --push", phase=_PUSH_PHASE, watch=watch)
             continue
-        status = runner.run(step)
+        status = runner.run(step, watch=watch if step.name == "build" else None)
         if step.name == "builder" and status == 0:
             created = True
         elif status != 0 and step.allow_failure:
@@ -238,11 +301,18 @@ def _run_buildx_steps(steps: list[Step], runner: Runner, push_retry: int | None)
             raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
 
 
+def _pushed_manifest(prep: Prepared) -> Manifest:
+    """What the first pushed tag points to in the main registry (media type, digest, platforms)."""
+    registry = prep.target.registry or ""
+    return manifest(registry, prep.target.repository, prep.push_tags[0], prep.auths.get(registry))
+
+
 def _buildx_digest(r: Resolved, prep: Prepared, metadata: Path) -> str | None:
     """``containerimage.digest`` from buildx's metadata file (kept at PLUGIN_METADATA_FILE when set).
 
-    When pushed, the registry's digest for the first tag is what the outputs report; a metadata
-    digest that differs from it is logged.
+    When pushed, the registry's digest for the first tag is what the outputs report (with each
+    platform's manifest digest when it is an index); a metadata digest that differs is logged.
+    PLUGIN_SINGLE_MANIFEST is checked here: an index in the registry fails the run.
     """
     s = r.settings
     found: str | None = None
@@ -254,7 +324,15 @@ def _buildx_digest(r: Resolved, prep: Prepared, metadata: Path) -> str | None:
             found = json.loads(metadata.read_text(encoding="utf-8")).get("containerimage.digest")
     if s.no_push:
         return None
-    pushed = _pushed_digest(prep)
-    if found != pushed:
-        log.warning("buildx.metadata_digest_differs", metadata=found, registry=pushed)
-    return pushed
+    pushed = _pushed_manifest(prep)
+    prep.pushed = pushed
+    log.info("buildx.pushed", media_type=pushed.media_type, digest=pushed.digest, platforms=pushed.platforms)
+    if s.single_manifest and pushed.is_index:
+        image = prep.target.destinations(prep.push_tags[:1])[0]
+        raise RunError(
+            f"PLUGIN_SINGLE_MANIFEST is set, but the registry serves an index ({pushed.media_type}) for "
+            f"{image}; AWS Lambda and other single-manifest consumers will refuse it"
+        )
+    if found != pushed.digest:
+        log.warning("buildx.metadata_digest_differs", metadata=found, registry=pushed.digest)
+    return pushed.digest

@@ -140,6 +140,16 @@ def _let_logins_win(config: JsonObject, hosts: set[str]) -> None:
             log.info("dockerconfig.cred_helper_dropped", registry=host)
 
 
+def _keep_cli_plugins(config: JsonObject, folder: Path) -> None:
+    """CLI plugins (docker-buildx) installed in the user's config directory stay visible to the docker
+    CLI through ``cliPluginsExtraDirs`` once DOCKER_CONFIG points at the per-run directory."""
+    if not folder.is_dir():
+        return
+    extra = config.get("cliPluginsExtraDirs")
+    dirs = [str(d) for d in extra] if isinstance(extra, list) else []
+    config["cliPluginsExtraDirs"] = list(dict.fromkeys([*dirs, str(folder)]))
+
+
 def write_docker_config(
     config_dir: Path,
     auths: dict[str, tuple[str, str]],
@@ -154,6 +164,8 @@ def write_docker_config(
     for username, password in auths.values():
         REDACTOR.add(password, encode_auth(username, password))
     config = load_existing(existing) if existing is not None and existing.exists() else {}
+    if existing is not None:
+        _keep_cli_plugins(config, existing.parent / "cli-plugins")
     if base:
         config = merge(config, load_base(base))
     logins = {auth_key(host): {"auth": encode_auth(u, p)} for host, (u, p) in auths.items()}

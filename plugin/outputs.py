@@ -39,6 +39,8 @@ class BuildResult:
     images: list[str] = field(default_factory=list)
     tar_path: str | None = None
     skipped: bool = False
+    index_digest: str | None = None  # the digest, when the tags point to an index (buildx)
+    platform_digests: dict[str, str] = field(default_factory=dict)  # "linux/arm64" -> image manifest digest
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -56,7 +58,18 @@ def output_values(result: BuildResult) -> dict[str, str]:
     values["images"] = ",".join(result.images)
     values["tags"] = ",".join(result.tags)
     values["skipped"] = "true" if result.skipped else "false"
+    if result.index_digest:
+        values["index_digest"] = result.index_digest
+    if result.platform_digests:
+        values["platform_digests"] = ",".join(f"{p}={d}" for p, d in result.platform_digests.items())
+        for platform, digest in result.platform_digests.items():
+            values[platform_key(platform)] = digest
     return values
+
+
+def platform_key(platform: str) -> str:
+    """The DRONE_OUTPUT key of one platform's manifest digest: ``linux/arm/v7`` -> ``digest_linux_arm_v7``."""
+    return "digest_" + re.sub(r"[^A-Za-z0-9]+", "_", platform).strip("_").lower()
 
 
 # -- DRONE_OUTPUT ----------------------------------------------------------------------------------
@@ -88,10 +101,10 @@ def write_drone_output(path: str | Path, values: dict[str, str]) -> None:
 
 def artifact(result: BuildResult, registry_type: str = "ECR") -> dict[str, Any]:
     images = [{"image": image, "digest": result.digest or ""} for image in result.images]
-    return {
-        "kind": ARTIFACT_KIND,
-        "data": {"registryType": registry_type, "registryUrl": result.registry, "images": images},
-    }
+    data: dict[str, Any] = {"registryType": registry_type, "registryUrl": result.registry, "images": images}
+    if result.platform_digests:
+        data["platforms"] = [{"platform": p, "digest": d} for p, d in result.platform_digests.items()]
+    return {"kind": ARTIFACT_KIND, "data": data}
 
 
 def artifact_bytes(result: BuildResult, registry_type: str = "ECR") -> bytes:

@@ -23,8 +23,9 @@ from plugin.outputs import (
     output_values,
     write_card_stream,
 )
-from plugin.planning import Resolved, cache_spec, repository_spec
+from plugin.planning import Resolved, cache_specs, repository_spec
 from plugin.pull_logins import pull_logins
+from plugin.registry import Manifest
 from plugin.rundir import new_run_dir, run_directory
 from plugin.settings import Settings
 from plugin.staging import StagedFiles
@@ -46,6 +47,7 @@ class Prepared:
     auths: dict[str, tuple[str, str]] = field(repr=False)
     decision: TagDecision | None = None
     repositories: list[dict[str, Any]] = field(default_factory=list)
+    pushed: Manifest | None = None  # what the first tag points to, when the builder read it back
 
     @property
     def push_tags(self) -> list[str]:
@@ -215,9 +217,9 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
             auths[work.registry] = (work.creds.username, work.creds.password)
             repos.append(work.summary(r.target.repository))
         main = done[0]
-        cache = cache_spec(s, r.target.repository)
-        if cache and cache.asks_anything:
-            main.ecr.ensure_repository(cache)
+        for cache in cache_specs(s, r.target):
+            if cache.asks_anything:
+                main.ecr.ensure_repository(cache)
         decision = _tag_decision(main.ecr, r, main.state, check_tags)
     config_dir = run_dir / "docker-config"
     found = existing_config(r.loaded.env)
@@ -257,6 +259,8 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
         images=target.destinations(),
         tar_path=r.settings.tar_path if r.settings.tar_path and Path(r.settings.tar_path).exists() else None,
         skipped=skipped,
+        index_digest=prep.pushed.digest if prep.pushed and prep.pushed.is_index else None,
+        platform_digests=dict(prep.pushed.platforms) if prep.pushed else {},
     )
 
 

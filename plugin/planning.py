@@ -41,6 +41,8 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
     builder = loaded.settings.effective_builder()
     if builder == "buildx":
         _check_buildx(loaded)
+    else:
+        _check_attestations(loaded, builder)
     ctx = CIContext.from_env(loaded.env)
     tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
     for skipped in tags.skipped:
@@ -62,6 +64,15 @@ def _check_buildx(loaded: Loaded) -> None:
         log.warning(event, **fields)
 
 
+def _check_attestations(loaded: Loaded, builder: str) -> None:
+    """PLUGIN_PROVENANCE / PLUGIN_SBOM are buildx-only: refused by name with the other builders."""
+    from plugin.builders.buildx_checks import attestation_problems_elsewhere  # noqa: PLC0415
+
+    problems = attestation_problems_elsewhere(loaded.settings, builder)
+    if problems:
+        raise ConfigError(problems)
+
+
 def repository_spec(settings: Settings, name: str) -> RepositorySpec:
     """What the user asked of the main repository (None: leave untouched)."""
     return RepositorySpec(
@@ -76,16 +87,22 @@ def repository_spec(settings: Settings, name: str) -> RepositorySpec:
     )
 
 
-def cache_spec(settings: Settings, repository: str) -> RepositorySpec | None:
-    """The kaniko cache repository, created like the main one (no policies) when caching is on."""
-    if not (settings.enable_cache and settings.effective_builder() == "kaniko"):
-        return None
-    return RepositorySpec(
-        name=cache_repository(settings, repository),
-        create=settings.create_repository,
-        encryption=settings.encryption,
-        kms_key=settings.kms_key,
-    )
+def cache_specs(settings: Settings, target: Target) -> list[RepositorySpec]:
+    """The cache repositories (kaniko's, buildx's registry cache), created like the main one (no policies)."""
+    builder = settings.effective_builder()
+    if builder == "kaniko":
+        names = [cache_repository(settings, target.repository)] if settings.enable_cache else []
+    elif builder == "buildx":
+        from plugin.builders.buildx_cache import cache_repositories  # noqa: PLC0415 - its builder only
+
+        names = cache_repositories(settings, target)
+    else:
+        names = []
+    s = settings
+    return [
+        RepositorySpec(name, create=s.create_repository, encryption=s.encryption, kms_key=s.kms_key)
+        for name in names
+    ]
 
 
 def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
@@ -119,9 +136,9 @@ def ecr_actions(r: Resolved) -> list[dict[str, Any]]:
         actions = plan_actions(
             repository_spec(s, r.target.repository), public=public, check_tags=s.skip_push_if_tag_exists
         )
-        cache = cache_spec(s, r.target.repository)
-        if cache and host == (r.target.registry or host):
-            actions[-1:-1] = plan_actions(cache, public=public)[:-1]
+        if host == (r.target.registry or host):
+            for cache in cache_specs(s, r.target):
+                actions[-1:-1] = plan_actions(cache, public=public)[:-1]
         out.append({"registry": host, "actions": actions})
     return out
 

@@ -6,9 +6,13 @@ config; loopback registries are spoken to over plain HTTP, as the Docker engine 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -83,3 +87,69 @@ def manifest_digest(host: str, repository: str, tag: str, auth: tuple[str, str] 
     if not digest:
         raise RunError(f"registry {host} gave no digest for {repository}:{tag}")
     return digest
+
+
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+ATTESTATION = "attestation-manifest"  # vnd.docker.reference.type of BuildKit's attestation manifests
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a tag points to, as the registry serves it: media type, digest and, for an index, the
+    digest of each platform's image manifest (attestation manifests left out)."""
+
+    media_type: str
+    digest: str
+    platforms: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEX_TYPES
+
+
+def platform_of(entry: dict[str, Any]) -> str | None:
+    """``os/arch[/variant]`` of an index entry; None for an attestation manifest or no platform."""
+    annotations = entry.get("annotations") or {}
+    platform = entry.get("platform") or {}
+    if annotations.get("vnd.docker.reference.type") == ATTESTATION:
+        return None
+    parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
+    if not parts[0] or not parts[1] or "unknown" in parts[:2]:
+        return None
+    return "/".join(p for p in parts if p)
+
+
+@registry_retry
+def _get(url: str, auth: tuple[str, str] | None) -> tuple[str, str | None, bytes]:
+    headers = {"Accept": MANIFEST_TYPES, **auth_headers(auth)}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - https, or http on loopback
+        media_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip()
+        return media_type, response.headers.get("Docker-Content-Digest"), response.read()
+
+
+def manifest(host: str, repository: str, tag: str, auth: tuple[str, str] | None) -> Manifest:
+    """The manifest repository:tag points to (GET), with per-platform digests for an index."""
+    url = f"{api_base(host, repository)}/manifests/{tag}"
+    try:
+        media_type, digest, body = _get(url, auth)
+    except urllib.error.HTTPError as exc:
+        raise RunError(f"registry {host} answered {exc.code} for {repository}:{tag}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise RunError(f"registry {host} cannot be reached for {repository}:{tag}: {exc}") from None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise RunError(f"registry {host} served no JSON manifest for {repository}:{tag}") from None
+    media_type = media_type or str(document.get("mediaType") or "")
+    digest = digest or "sha256:" + hashlib.sha256(body).hexdigest()
+    platforms: dict[str, str] = {}
+    if media_type in INDEX_TYPES:
+        for entry in document.get("manifests") or []:
+            name = platform_of(entry)
+            if name and entry.get("digest"):
+                platforms.setdefault(name, str(entry["digest"]))
+    return Manifest(media_type, digest, platforms)

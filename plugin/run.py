@@ -144,12 +144,23 @@ class Runner:
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, step: Step, cwd: str | Path | None = None) -> int:
-        """Run a step to its end, streaming stdout and stderr merged; returns its exit status."""
+    def run(
+        self, step: Step, cwd: str | Path | None = None, watch: Callable[[str], None] | None = None
+    ) -> int:
+        """Run a step to its end, streaming stdout and stderr merged; returns its exit status.
+
+        ``watch`` also sees every (redacted) output line, as it comes.
+        """
         self.last_lines.clear()
         proc = self._spawn(step, cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert proc.stdout is not None  # noqa: S101 - set by stdout=PIPE
-        readers = [self._thread(_pump, proc.stdout, self._write_kept)]
+
+        def write(text: str) -> None:
+            self._write_kept(text)
+            if watch is not None:
+                watch(text)
+
+        readers = [self._thread(_pump, proc.stdout, write)]
         return self._finish(proc, step, readers)
 
     def capture(self, step: Step, cwd: str | Path | None = None) -> tuple[int, str]:

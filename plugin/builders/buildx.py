@@ -2,48 +2,42 @@
 
 BuildKit pushes every destination itself (``--push``), so a multi-platform list in PLUGIN_PLATFORM
 works. The digest comes from the ``--metadata-file`` that buildx writes. Cache specs may hold
-Harness's credential placeholders; the real values replace them here and are registered with the
-Redactor, but they still go on the buildx argv, which is buildx's only interface for them.
+Harness's credential placeholders; the real values replace them (``buildx_cache``) and are
+registered with the Redactor, but they still go on the buildx argv, which is buildx's only
+interface for them. Registry logins never do: buildx shares the per-run Docker config's
+credentials with BuildKit for each build. What a created builder gets besides flags (its
+buildkitd.toml, a preloaded BuildKit image) is in ``buildkitd``; refusals and warnings are in
+``buildx_checks``.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
+from plugin.builders.buildkitd import CONFIGURABLE_DRIVERS, generated_config, loaded_buildkit
+from plugin.builders.buildx_cache import cache_from_specs, cache_to_specs, created_driver
+from plugin.builders.buildx_checks import buildx_problems, buildx_warnings
 from plugin.builders.common import build_arg_env, build_args, labels, secret_args
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
-from plugin.errors import Problem
 from plugin.flags import flag_argv
-from plugin.log import REDACTOR
 from plugin.plan import Plan, Step
 from plugin.settings import Settings
 from plugin.target import Target
 
 DOCKER = "docker"
 _PLAN_DIR = "/tmp/build-push-ecr"  # noqa: S108 - placeholders shown by `plan`; a run uses its run dir
-OUTPUT_FORMATS = ("docker", "oci", "tar")
-AWS_PLACEHOLDER = "harness_placeholder_aws_creds"
-GCP_PLACEHOLDER = "harness_placeholder_gcp_creds"
-AZURE_PLACEHOLDER = "harness_placeholder_azure_creds"
-# Cache-spec attribute → settings field, for `<attr>=harness_placeholder_azure_creds`.
-AZURE_ATTRIBUTES = {
-    "account_key": "azure_account_key",
-    "secret_access_key": "azure_account_key",
-    "tenant_id": "azure_tenant_id",
-    "client_id": "azure_client_id",
-    "client_secret": "azure_client_secret",
-    "oidc_token": "azure_oidc_token",
-}
-# Every Flag-marked field but cache_to, whose specs need the placeholder work below.
+# Every Flag-marked field but cache_to, whose specs need the placeholder work in buildx_cache.
 _MARKED_FIELDS = tuple(name for name in Settings.model_fields if name != "cache_to")
+# PLUGIN_SINGLE_MANIFEST's output: one image manifest with Docker's media types (as docker and kaniko push).
+SINGLE_MANIFEST_OUTPUT = "--output=type=image,push=true,oci-mediatypes=false"
+PROVENANCE_MODES = {"false": "false", "true": "true", "min": "mode=min", "max": "mode=max"}
+
+__all__ = ["BuildxRun", "buildx_plan", "buildx_problems", "buildx_warnings", "created_driver"]
 
 
 @dataclass(frozen=True)
@@ -54,28 +48,11 @@ class BuildxRun:
     ssh_key_path: str = f"{_PLAN_DIR}/ssh/id_key"
     metadata_file: str = f"{_PLAN_DIR}/metadata.json"
     builder: str = "build-push-ecr-plan"
+    buildkitd_config: str = f"{_PLAN_DIR}/buildkitd.toml"
 
 
 def new_builder_name() -> str:
     return f"build-push-ecr-{uuid.uuid4().hex[:12]}"
-
-
-def _inline_only(specs: list[str]) -> bool:
-    return all(re.search(r"(^|,)type=inline(,|$)", spec) for spec in specs)
-
-
-def created_driver(settings: Settings) -> str | None:
-    """The driver of the builder this run creates, or None to build on the engine's own (docker driver).
-
-    As buildx-ecr: PLUGIN_CACHE_TO needs a container builder (the docker driver cannot export a
-    cache), so it turns an unset or `docker` driver into `docker-container`; an inline cache can stay.
-    """
-    driver = settings.builder_driver
-    if driver and driver != "docker":
-        return driver
-    if settings.cache_to and not _inline_only(settings.cache_to):
-        return "docker-container"
-    return None
 
 
 def builder_name(settings: Settings, run: BuildxRun) -> str | None:
@@ -85,49 +62,41 @@ def builder_name(settings: Settings, run: BuildxRun) -> str | None:
     return run.builder if created_driver(settings) else None
 
 
-def _secret(settings: Settings, field: str) -> str:
-    value = getattr(settings, field)
-    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-    return str(text or "")
+def writes_config(settings: Settings, target: Target, ctx: CIContext) -> bool:
+    """Whether the run writes its own buildkitd.toml (generated tables for a builder that reads one)."""
+    return created_driver(settings) in CONFIGURABLE_DRIVERS and bool(generated_config(settings, target, ctx))
 
 
-def _fill(spec: str, attr: str, placeholder: str, value: str) -> str:
-    """Replace ``attr=placeholder`` with ``attr=value``, or drop the pair when there is no value."""
-    pair = f"{attr}={placeholder}"
-    if pair not in spec:
-        return spec
-    if value:
-        REDACTOR.add(value)
-        return spec.replace(pair, f"{attr}={value}")
-    return ",".join(part for part in spec.split(",") if part != pair)
-
-
-def cache_spec(settings: Settings, spec: str) -> str:
-    """One --cache-from/--cache-to spec with the Harness placeholders filled, then the anchor's suffixes."""
-    spec = _fill(spec, "secret_access_key", AWS_PLACEHOLDER, _secret(settings, "s3_secret_key"))
-    spec = _fill(spec, "access_key_id", AWS_PLACEHOLDER, _secret(settings, "s3_access_key"))
-    gcp = _secret(settings, "gcp_json_key")
-    gcp_b64 = base64.b64encode(gcp.encode()).decode() if gcp else ""
-    spec = _fill(spec, "gcp_json_key", GCP_PLACEHOLDER, gcp_b64)
-    for attr, field in AZURE_ATTRIBUTES.items():
-        spec = _fill(spec, attr, AZURE_PLACEHOLDER, _secret(settings, field))
-    parts = spec.split(",")
-    if settings.path_style and "type=s3" in parts and not any(p.startswith("use_path_style=") for p in parts):
-        spec += ",use_path_style=true"
-    if settings.cache_tls_insecure and "tls_insecure_skip_verify=true" not in parts:
-        spec += ",tls_insecure_skip_verify=true"
-    return spec
+def pushes(step: Step) -> bool:
+    """A build step that pushes (``--push``, or PLUGIN_SINGLE_MANIFEST's image output with push=true)."""
+    return step.name in ("build", "export") and any(
+        a == "--push" or (a.startswith("--output=") and "push=true" in a) for a in step.argv
+    )
 
 
 def output_args(settings: Settings) -> list[str]:
-    """--push; without a push: --output to the tarball, or --load (for --load + docker save, or asked)."""
+    """--push (one plain manifest for PLUGIN_SINGLE_MANIFEST); without a push: the tarball, or --load."""
     if not settings.no_push:
-        return ["--push"]
+        return [SINGLE_MANIFEST_OUTPUT] if settings.single_manifest else ["--push"]
     if settings.tar_path and settings.buildx_output_format:
         return [f"--output=type={settings.buildx_output_format},dest={settings.tar_path}"]
     if settings.tar_path or settings.buildx_load:
         return ["--load"]
     return []
+
+
+def attestation_args(settings: Settings) -> list[str]:
+    """PLUGIN_PROVENANCE, PLUGIN_SBOM (with PLUGIN_SBOM_GENERATOR); none at all for a single manifest."""
+    if settings.single_manifest:
+        return ["--provenance=false", "--sbom=false"]
+    out = []
+    if settings.provenance:
+        value = settings.provenance.strip()
+        out.append(f"--provenance={PROVENANCE_MODES.get(value.lower(), value)}")
+    if settings.sbom:
+        generator = settings.sbom_generator
+        out.append(f"--sbom=generator={generator}" if generator else "--sbom=true")
+    return out
 
 
 def build_argv(
@@ -137,6 +106,7 @@ def build_argv(
     destinations: list[str],
     run: BuildxRun,
     *,
+    target: Target,
     output: list[str] | None = None,
     now: datetime | None = None,
 ) -> list[str]:
@@ -147,10 +117,11 @@ def build_argv(
     argv += [f"--tag={ref}" for ref in destinations]
     argv += output_args(settings) if output is None else output
     argv.append(f"--metadata-file={run.metadata_file}")
+    argv += attestation_args(settings) if output is None else []
     argv += settings.buildx_options + settings.buildx_options_semicolon
     argv += flag_argv(settings, "buildx", only=_MARKED_FIELDS)
-    argv += [f"--cache-from={cache_spec(settings, s)}" for s in settings.cache_from]
-    argv += [f"--cache-to={cache_spec(settings, s)}" for s in settings.cache_to]
+    argv += [f"--cache-from={spec}" for spec in cache_from_specs(settings, target)]
+    argv += [f"--cache-to={spec}" for spec in cache_to_specs(settings, target)] if output is None else []
     argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
     argv += secret_args(settings, run.ssh_key_path)
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "buildx", now)]
@@ -158,21 +129,34 @@ def build_argv(
 
 
 def driver_opts(settings: Settings, ctx: CIContext, driver: str) -> list[str]:
-    """PLUGIN_BUILDER_DRIVER_OPTS_NEW (else _OPTS), the BuildKit image, the proxies for a container."""
+    """PLUGIN_BUILDER_DRIVER_OPTS_NEW (else _OPTS), the BuildKit image, the proxies for a container.
+
+    The image: PLUGIN_BUILDKIT_VERSION, else an ``image=`` the user gave, else the loaded buildkit.tar's.
+    """
     opts = list(settings.builder_driver_opts_new or settings.builder_driver_opts)
+    loaded = loaded_buildkit(settings) if driver == "docker-container" else None
     if settings.buildkit_version:
         opts = [o for o in opts if not o.startswith("image=")] + [f"image={settings.buildkit_version}"]
+    elif loaded and not any(o.startswith("image=") for o in opts):
+        opts.append(f"image={loaded[1]}")
     if driver == "docker-container":
-        opts += [f"env.{name}={value}" for name, value in ctx.proxies.items()]
+        opts += [csv_field(f"env.{name}={value}") for name, value in ctx.proxies.items()]
     return opts
 
 
-def create_argv(settings: Settings, name: str, driver: str, opts: list[str]) -> list[str]:
+def csv_field(value: str) -> str:
+    """buildx reads each --driver-opt as CSV: a value with a comma (no_proxy lists) must be quoted."""
+    if any(c in value for c in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def create_argv(settings: Settings, name: str, driver: str, opts: list[str], config: str | None) -> list[str]:
     """``docker buildx create --use``: a builder of its own for this run (flags of buildx create)."""
     argv = [DOCKER, "buildx", "create", "--use", f"--name={name}", f"--driver={driver}"]
     argv += [f"--driver-opt={o}" for o in opts]
-    if settings.builder_config:
-        argv.append(f"--buildkitd-config={settings.builder_config}")
+    if config:
+        argv.append(f"--buildkitd-config={config}")
     timeouts = [
         f"--{flag}={value}"
         for flag, value in (
@@ -189,22 +173,27 @@ def create_argv(settings: Settings, name: str, driver: str, opts: list[str]) -> 
 
 
 def _builder_steps(
-    settings: Settings, ctx: CIContext, run: BuildxRun, step_env: dict[str, str]
+    settings: Settings, ctx: CIContext, target: Target, run: BuildxRun, step_env: dict[str, str]
 ) -> tuple[list[Step], list[Step]]:
-    """Create (and, when both option sets are given, the anchor's fallback create) and the final rm."""
+    """Load the BuildKit image, create (and, when both option sets are given, the anchor's fallback
+    create) and the final rm."""
     driver = created_driver(settings)
     if driver is None:
         return [], []
     name = builder_name(settings, run) or run.builder
-    first = create_argv(settings, name, driver, driver_opts(settings, ctx, driver))
-    create = [Step("builder", tuple(first), env=step_env)]
+    config = run.buildkitd_config if writes_config(settings, target, ctx) else settings.builder_config
+    loaded = loaded_buildkit(settings) if driver == "docker-container" else None
+    steps = [Step("buildkit-load", (DOCKER, "load", f"--input={loaded[0]}"), env=step_env)] if loaded else []
+    first = create_argv(settings, name, driver, driver_opts(settings, ctx, driver), config)
     if settings.builder_driver_opts_new and settings.builder_driver_opts:
         old = settings.model_copy(update={"builder_driver_opts_new": []})
-        fallback = create_argv(settings, name, driver, driver_opts(old, ctx, driver))
-        create = [Step("builder", tuple(first), env=step_env, allow_failure=True)]
-        create.append(Step("builder-fallback", tuple(fallback), env=step_env))
+        fallback = create_argv(settings, name, driver, driver_opts(old, ctx, driver), config)
+        steps.append(Step("builder", tuple(first), env=step_env, allow_failure=True))
+        steps.append(Step("builder-fallback", tuple(fallback), env=step_env))
+    else:
+        steps.append(Step("builder", tuple(first), env=step_env))
     remove = Step("builder-rm", (DOCKER, "buildx", "rm", name), env=step_env, allow_failure=True)
-    return create, [remove]
+    return steps, [remove]
 
 
 def _tar_steps(
@@ -214,6 +203,7 @@ def _tar_steps(
     env: Mapping[str, str],
     destinations: list[str],
     run: BuildxRun,
+    target: Target,
     step_env: dict[str, str],
     now: datetime | None,
 ) -> list[Step]:
@@ -226,9 +216,9 @@ def _tar_steps(
         save = (DOCKER, "save", f"--output={settings.tar_path}", *destinations)
         return [Step("save", save, env=step_env)]
     fmt = settings.buildx_output_format or "docker"
-    export = BuildxRun(run.docker_config, run.ssh_key_path, f"{run.metadata_file}.export", run.builder)
+    export = replace(run, metadata_file=f"{run.metadata_file}.export")
     out = [f"--output=type={fmt},dest={settings.tar_path}"]
-    argv = build_argv(settings, ctx, env, destinations, export, output=out, now=now)
+    argv = build_argv(settings, ctx, env, destinations, export, target=target, output=out, now=now)
     return [Step("export", tuple(argv), env=step_env)]
 
 
@@ -257,99 +247,16 @@ def buildx_plan(
         step_env["DOCKER_HOST"] = daemon.docker_host
         plan.add(daemon_step(daemon))
     destinations = target.destinations(push_tags)
-    create, remove = _builder_steps(settings, ctx, run, step_env)
+    create, remove = _builder_steps(settings, ctx, target, run, step_env)
     build_env = {
         **build_arg_env(settings, ctx, env),  # bare --build-arg NAME values: env, never argv
         **step_env,
         "BUILDKIT_PROGRESS": env.get("BUILDKIT_PROGRESS") or "plain",
     }
-    build = Step("build", tuple(build_argv(settings, ctx, env, destinations, run, now=now)), env=build_env)
-    tar = _tar_steps(settings, ctx, env=env, destinations=destinations, run=run, step_env=build_env, now=now)
+    argv = build_argv(settings, ctx, env, destinations, run, target=target, now=now)
+    build = Step("build", tuple(argv), env=build_env)
+    tar = _tar_steps(
+        settings, ctx, env=env, destinations=destinations, run=run, target=target, step_env=build_env, now=now
+    )
     plan.steps += [*create, build, *tar, *remove]
     return plan
-
-
-def _explicit(env: Mapping[str, str], name: str) -> bool:
-    return bool(env.get(name, "").strip())
-
-
-def buildx_problems(settings: Settings) -> list[Problem]:
-    """Settings this builder refuses, each naming its variable (see docs/buildx.md)."""
-    problems: list[Problem] = []
-    if settings.bake_file:
-        problems.append(Problem("PLUGIN_BAKE_FILE", settings.bake_file, "not supported: see docs/buildx.md"))
-    if settings.bake_options:
-        options = ";".join(settings.bake_options)
-        problems.append(Problem("PLUGIN_BAKE_OPTIONS", options, "not supported: see docs/buildx.md"))
-    if settings.buildkit_inherit_auth:
-        problems.append(
-            Problem(
-                "PLUGIN_BUILDKIT_INHERIT_AUTH",
-                "true",
-                "not supported: it would put AWS credentials on the buildx command line (see docs/buildx.md)",
-            )
-        )
-    fmt = settings.buildx_output_format
-    if fmt and fmt not in OUTPUT_FORMATS:
-        problems.append(Problem("PLUGIN_BUILDX_OUTPUT_FORMAT", fmt, f"one of {', '.join(OUTPUT_FORMATS)}"))
-    if created_driver(settings) == "remote" and not settings.builder_remote_conn:
-        problems.append(
-            Problem("PLUGIN_BUILDER_REMOTE_CONN", None, "the BuildKit endpoint (required with driver remote)")
-        )
-    return problems
-
-
-def _unused(variable: str, hint: str) -> tuple[str, dict[str, Any]]:
-    return ("buildx.setting_not_used", {"variable": variable, "hint": hint})
-
-
-def _builder_warnings(settings: Settings) -> list[tuple[str, dict[str, Any]]]:
-    """Builder settings that only a created builder reads."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    if created_driver(settings) is None:
-        for variable, value in (
-            ("PLUGIN_BUILDER_CONFIG", settings.builder_config),
-            ("PLUGIN_BUILDER_DRIVER_OPTS", settings.builder_driver_opts),
-            ("PLUGIN_BUILDER_DRIVER_OPTS_NEW", settings.builder_driver_opts_new),
-            ("PLUGIN_BUILDKIT_VERSION", settings.buildkit_version),
-            ("PLUGIN_BUILDKIT_TLS_HANDSHAKE_TIMEOUT", settings.buildkit_tls_handshake_timeout),
-            ("PLUGIN_BUILDKIT_RESPONSE_HEADER_TIMEOUT", settings.buildkit_response_header_timeout),
-        ):
-            if value:
-                out.append(_unused(variable, "only used when a builder is created (PLUGIN_BUILDER_DRIVER)"))
-    if settings.builder_remote_conn and created_driver(settings) != "remote":
-        out.append(_unused("PLUGIN_BUILDER_REMOTE_CONN", "only with PLUGIN_BUILDER_DRIVER=remote"))
-    return out
-
-
-def buildx_warnings(settings: Settings, env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """Settings that are valid but do nothing with this builder: each is named, never silently dropped."""
-    out = _builder_warnings(settings)
-    checks = (
-        ("PLUGIN_CACHE_METRICS_FILE", bool(settings.cache_metrics_file), "cache metrics are not written"),
-        (
-            "PLUGIN_USE_LOADED_BUILDKIT",
-            _explicit(env, "PLUGIN_USE_LOADED_BUILDKIT") and settings.use_loaded_buildkit,
-            "this image ships no buildkit.tar; a container builder pulls its BuildKit image",
-        ),
-        ("PLUGIN_BUILDKIT_ASSETS_DIR", bool(settings.buildkit_assets_dir), "no buildkit.tar in this image"),
-        ("PLUGIN_SQUASH", settings.squash, "docker build only; buildx build has no such flag"),
-        ("PLUGIN_COMPRESS", settings.compress, "docker build only; buildx build has no such flag"),
-        (
-            "PLUGIN_BUILDX_LOAD",
-            settings.buildx_load and not settings.no_push,
-            "only with PLUGIN_NO_PUSH: a pushed build is not loaded",
-        ),
-        (
-            "PLUGIN_BUILDX_OUTPUT_FORMAT",
-            bool(settings.buildx_output_format) and not settings.tar_path,
-            "only with PLUGIN_TAR_PATH",
-        ),
-        (
-            "PLUGIN_PLATFORM",
-            "," in (settings.platform or "") and created_driver(settings) is None,
-            "a platform list needs PLUGIN_BUILDER_DRIVER=docker-container (or an engine with the "
-            "containerd image store); the docker driver refuses it",
-        ),
-    )
-    return out + [_unused(variable, hint) for variable, hit, hint in checks if hit]

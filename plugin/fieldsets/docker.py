@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_settings import NoDecode
 
-from plugin.flags import BUILDX, DOCKER, DOCKER_BUILDX, Flag, Uses
+from plugin.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Flag, Uses
 from plugin.types import Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
 
 
@@ -133,13 +133,20 @@ class BuildxFields(BaseModel):
         "PLUGIN_METADATA_FILE", doc="Keep buildx's metadata file here (the digest is read either way)."
     )
     cache_metrics_file: Annotated[Str, Uses(BUILDX)] = env(
-        "PLUGIN_CACHE_METRICS_FILE", doc="Write layer cache metrics JSON here."
+        "PLUGIN_CACHE_METRICS_FILE",
+        doc="Write buildx-ecr's cache metrics JSON here (total_layers, done, cached, errored, canceled, "
+        "layers).",
     )
     use_loaded_buildkit: Annotated[Bool, Uses(BUILDX)] = env(
-        "PLUGIN_USE_LOADED_BUILDKIT", default=True, doc="Load the BuildKit image shipped in the plugin image."
+        "PLUGIN_USE_LOADED_BUILDKIT",
+        default=True,
+        doc="Load buildkit.tar from PLUGIN_BUILDKIT_ASSETS_DIR (when there) as the docker-container "
+        "builder's image.",
     )
     buildkit_assets_dir: Annotated[Str, Uses(BUILDX)] = env(
-        "PLUGIN_BUILDKIT_ASSETS_DIR", doc="Directory with buildkit.tar and version.json."
+        "PLUGIN_BUILDKIT_ASSETS_DIR",
+        doc='Directory with buildkit.tar and version.json ({"buildkit_version": "<image>"}). '
+        "Default: /buildkit.",
     )
     buildkit_version: Annotated[Str, Uses(BUILDX)] = env(
         "PLUGIN_BUILDKIT_VERSION", doc="BuildKit image for the docker-container driver."
@@ -167,6 +174,30 @@ class BuildxFields(BaseModel):
     )
     buildx_output_format: Annotated[Str, Uses(BUILDX)] = env(
         "PLUGIN_BUILDX_OUTPUT_FORMAT", doc="docker or oci: export the tarball with --output."
+    )
+    provenance: Annotated[Str, Uses(BUILDX)] = env(
+        "PLUGIN_PROVENANCE",
+        doc="Provenance attestation: `false`, `true`, `min`, `max`, or a buildx spec such as "
+        "`mode=max,version=v1`. Default: buildx's own (a container builder adds `min`). Needs a "
+        "container builder (docker-container, remote).",
+    )
+    sbom: Annotated[Bool, Uses(BUILDX)] = env(
+        "PLUGIN_SBOM",
+        default=False,
+        doc="Attach an SBOM attestation (a scanner image runs in BuildKit; see PLUGIN_SBOM_GENERATOR). "
+        "Needs a container builder.",
+    )
+    sbom_generator: Annotated[Str, Uses(BUILDX)] = env(
+        "PLUGIN_SBOM_GENERATOR",
+        doc="The SBOM scanner image (default: BuildKit's docker/buildkit-syft-scanner from Docker Hub); "
+        "mirror it into ECR where Docker Hub is out of reach.",
+    )
+    single_manifest: Annotated[Bool, Uses(ALL)] = env(
+        "PLUGIN_SINGLE_MANIFEST",
+        default=False,
+        doc="Push one plain image manifest (Docker v2 schema 2): no index, no provenance or SBOM, one "
+        "platform. What AWS Lambda requires. buildx only changes its output; docker and kaniko always "
+        "push a single manifest.",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import KANIKO, Flag, Requires, Uses
+from plugin.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Flag, Requires, Uses
 from plugin.types import Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
 
 # Flags that v1.24.0, the last upstream release, lacks (builder-flags.md). --annotation came with the
@@ -26,16 +26,21 @@ def _newer(flag: str, version: str = OSS) -> Requires:
 class KanikoFields(BaseModel):
     """Everything kaniko-ecr reads, plus the executor flags it forgot to wire."""
 
-    registry_mirrors: Annotated[CommaList, Flag("--registry-mirror", KANIKO, "repeat")] = env(
-        "PLUGIN_REGISTRY_MIRRORS", factory=list, doc="Registry mirrors for base-image pulls."
+    registry_mirrors: Annotated[CommaList, Flag("--registry-mirror", KANIKO, "repeat"), Uses(BUILDX)] = env(
+        "PLUGIN_REGISTRY_MIRRORS",
+        factory=list,
+        doc="Registry mirrors for base-image pulls (buildx: Docker Hub mirrors in the builder's "
+        "buildkitd.toml).",
     )
     snapshot_mode: Annotated[Str, Flag("--snapshot-mode", KANIKO)] = env(
         "PLUGIN_SNAPSHOT_MODE", doc="Snapshot mode: full, redo or time."
     )
-    enable_cache: Annotated[Bool, Flag("--cache", KANIKO, "switch")] = env(
-        "PLUGIN_ENABLE_CACHE", default=False, doc="Use a layer cache in an ECR cache repository."
+    enable_cache: Annotated[Bool, Flag("--cache", KANIKO, "switch"), Uses(BUILDX)] = env(
+        "PLUGIN_ENABLE_CACHE",
+        default=False,
+        doc="Use a layer cache in an ECR cache repository (buildx: a registry cache, see docs/buildx.md).",
     )
-    cache_repo: Annotated[Str, Uses(KANIKO)] = env(
+    cache_repo: Annotated[Str, Uses(KANIKO_BUILDX)] = env(
         "PLUGIN_CACHE_REPO", doc="Cache repository, relative to the registry. Default: <repo>-cache."
     )
     cache_ttl: Annotated[Count, Flag("--cache-ttl", KANIKO, template="{}h")] = env(
@@ -71,18 +76,21 @@ class KanikoFields(BaseModel):
     image_name_tag_with_digest_file: Annotated[Str, Flag("--image-name-tag-with-digest-file", KANIKO)] = env(
         "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE", doc="Write image:tag@digest to this file."
     )
-    insecure: Annotated[Bool, Flag("--insecure", KANIKO, "switch"), Uses(KANIKO | frozenset({"docker"}))] = (
-        env(
-            "PLUGIN_INSECURE",
-            default=False,
-            doc="Push over plain HTTP (kaniko); docker: dockerd treats PLUGIN_REGISTRY as insecure.",
-        )
+    insecure: Annotated[Bool, Flag("--insecure", KANIKO, "switch"), Uses(ALL)] = env(
+        "PLUGIN_INSECURE",
+        default=False,
+        doc="Push over plain HTTP (kaniko); docker: dockerd treats PLUGIN_REGISTRY as insecure; buildx: "
+        "the same in a created builder's buildkitd.toml.",
     )
     insecure_pull: Annotated[Bool, _switch("--insecure-pull")] = env(
         "PLUGIN_INSECURE_PULL", default=False, doc="Pull base images over plain HTTP."
     )
-    insecure_registry: Annotated[CommaList, Flag("--insecure-registry", KANIKO, "repeat")] = env(
-        "PLUGIN_INSECURE_REGISTRY", factory=list, doc="Registries reached over plain HTTP."
+    insecure_registry: Annotated[CommaList, Flag("--insecure-registry", KANIKO, "repeat"), Uses(BUILDX)] = (
+        env(
+            "PLUGIN_INSECURE_REGISTRY",
+            factory=list,
+            doc="Registries reached over plain HTTP (buildx: in a created builder's buildkitd.toml).",
+        )
     )
     log_format: Annotated[Str, Flag("--log-format", KANIKO)] = env(
         "PLUGIN_LOG_FORMAT", doc="kaniko log format: text, color or json."

@@ -10,19 +10,32 @@ registry on the host's loopback. Real runners start the image with --privileged;
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from dotenv import dotenv_values
 
+from tests.support.buildkit import RUNC_DROPCAP, buildkit_assets_dir, exit0_program
 from tests.support.cmdline import CmdlinePoller
 from tests.support.e2e import ECR_HOST, Engine, build_image, env_file
 from tests.support.plugin_run import OciRegistry
 from tests.support.services import Registry
-from tests.support.stack import ACCOUNT
+from tests.support.stack import ACCOUNT, ECR_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
+MANIFEST_ACCEPT = ", ".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
 
 # What --privileged gives dockerd-in-docker, granted one by one (--privileged fails on these VMs).
 DIND_FLAGS = (
@@ -243,3 +256,116 @@ class TestBuildxInsideTheImage:
         assert "github.com/docker/buildx" in done.stdout
         assert "default" in done.stdout
         assert "built sha256:" in done.stdout
+
+
+# -- buildx on a real BuildKit inside the image ---------------------------------------------------------
+
+DROPCAP_IN_IMAGE = "/opt/test/runc-dropcap"
+PER_ARCH = "FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}/prog /bin/prog\n"
+
+
+@pytest.fixture(scope="session")
+def buildkit_flags() -> tuple[str, ...]:
+    """The BuildKit image as buildx-ecr ships it (/buildkit/buildkit.tar + version.json), and the
+    test-only runc-dropcap wrapper: the plugin's own dockerd makes it its default runtime, because
+    these VMs refuse the privileged BuildKit container buildx starts (real runners do not need it)."""
+    assets = buildkit_assets_dir()
+    return ("-v", f"{assets}:/buildkit:ro", "-v", f"{RUNC_DROPCAP}:{DROPCAP_IN_IMAGE}:ro")
+
+
+def multi_arch_workspace(root: Path) -> Path:
+    root.mkdir()
+    (root / "Dockerfile").write_text(PER_ARCH)
+    for arch in ("amd64", "arm64"):
+        (root / arch).mkdir()
+        (root / arch / "prog").write_bytes(exit0_program(arch))
+    return root
+
+
+class TestBuildxOnBuildKitInsideTheImage:
+    """The docker-container driver inside the image: the plugin's dockerd loads /buildkit/buildkit.tar,
+    buildx starts BuildKit from it, and BuildKit pushes what the registry then serves."""
+
+    def test_registry_cache_two_platforms_and_provenance_then_a_single_manifest(
+        self, engine: Engine, image: str, moto_url: str, registry: Registry, buildkit_flags: tuple[str, ...],
+        tmp_path: Path,
+    ):  # fmt: skip
+        ws = multi_arch_workspace(tmp_path / "ws")
+        daemon = f"--iptables=false --ip-masq=false --bridge=none --add-runtime dropcap={DROPCAP_IN_IMAGE} "
+        common = {
+            "PLUGIN_BUILDER": "buildx",
+            "PLUGIN_REPO": "e2e/buildkit",
+            "PLUGIN_ENABLE_CACHE": "true",
+            "PLUGIN_BUILDER_DRIVER_OPTS": "network=host",
+            "PLUGIN_DAEMON_ARGS": daemon + "--default-runtime dropcap",
+            "PLUGIN_SECRETS_FROM_ENV": "",
+        }
+        first_out, second_out = tmp_path / "out1", tmp_path / "out2"
+        first_out.mkdir()
+        second_out.mkdir()
+        env = runner_env(
+            moto_url, registry, **common, PLUGIN_TAGS="4.0.0", PLUGIN_PLATFORM="linux/amd64,linux/arm64",
+            PLUGIN_PROVENANCE="max",
+        )  # fmt: skip
+        output = run_buildkit(engine, image, ws, first_out, env, buildkit_flags)
+        assert "docker load --input=/buildkit/buildkit.tar" in output
+        assert "docker-container" in output
+        index = registry_manifest(registry, "e2e/buildkit", "4.0.0")
+        assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+        platforms = {
+            f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]
+        }
+        assert {"linux/amd64", "linux/arm64", "unknown/unknown"} <= set(platforms)
+        values = drone_values(first_out)
+        assert values["digest"] == registry.digest("e2e/buildkit", "4.0.0")
+        assert values["digest_linux_arm64"] == platforms["linux/arm64"]
+        assert values["digest_linux_amd64"] == platforms["linux/amd64"]
+        assert "buildcache" in registry.tags("e2e/buildkit-cache")
+
+        env = runner_env(moto_url, registry, **common, PLUGIN_TAGS="4.0.1", PLUGIN_SINGLE_MANIFEST="true")
+        output = run_buildkit(engine, image, ws, second_out, env, buildkit_flags)
+        assert "importing cache manifest from" in output
+        assert "buildx.cache" in output and "cached=1" in output
+        single = registry_manifest(registry, "e2e/buildkit", "4.0.1")
+        assert single["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+        assert drone_values(second_out)["digest"] == registry.digest("e2e/buildkit", "4.0.1")
+        assert registry.password not in output
+
+
+def run_buildkit(
+    engine: Engine, image: str, ws: Path, out: Path, env: dict[str, str], flags: tuple[str, ...]
+) -> str:
+    """One run in the image; the ECR token and the AWS secret key are in no output and, while it
+    runs, in no process's command line (the container's processes are in this machine's /proc)."""
+    token = base64.b64encode(f"AWS:{ECR_PASSWORD}".encode()).decode()
+    secrets = (env["AWS_SECRET_ACCESS_KEY"], ECR_PASSWORD, token)
+    env_flags = env_file(env, out.parent / "env")  # as a runner passes them: not on the docker CLI's argv
+    with CmdlinePoller(list(secrets)) as argv:
+        done = engine.docker(
+            "run", "--rm", *DIND_FLAGS, *flags, "-v", f"{ws}:/drone/src", "-v", f"{out}:/drone/out",
+            "-w", "/drone/src", *env_flags, image, "run",
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+    assert argv.scans > 5 and argv.hits == [], argv.hits[:3]
+    assert not any(secret in output for secret in secrets)
+    assert "buildx.metadata_digest_differs" not in output
+    return output
+
+
+def registry_manifest(registry: Registry, repo: str, ref: str) -> dict[str, Any]:
+    response = requests.get(
+        f"{registry.url}/v2/{repo}/manifests/{ref}",
+        auth=(registry.username, registry.password),
+        headers={"Accept": MANIFEST_ACCEPT},
+        timeout=20,
+    )
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()
+    assert document["mediaType"] == response.headers["Content-Type"]
+    return document
+
+
+def drone_values(out: Path) -> dict[str, str]:
+    """DRONE_OUTPUT as a dotenv reader sees it."""
+    return {k: v or "" for k, v in dotenv_values(out / "drone-output.env").items()}

@@ -167,11 +167,18 @@ def running_moto() -> Iterator[str]:
 TEST_DAEMON_FLAGS = ("--iptables=false", "--ip-masq=false", "--bridge=none")  # nothing to spare on these VMs
 
 
+def runtime_flags(wrapper: Path, name: str = "dropcap") -> list[str]:
+    """dockerd flags that make ``wrapper`` (an OCI runtime such as runc-dropcap) the default runtime."""
+    return ["--add-runtime", f"{name}={wrapper}", "--default-runtime", name]
+
+
 @contextlib.contextmanager
-def running_dockerd(base: Path, data_root: Path | None = None) -> Iterator[str]:
+def running_dockerd(base: Path, data_root: Path | None = None, runtime: Path | None = None) -> Iterator[str]:
     """A test dockerd (no bridge, no iptables: RUN steps need --network host) with its files under
     ``base`` (keep it short: the unix socket path limit); yields DOCKER_HOST. Stopped and unmounted
     (``<exec-root>/netns/default``) on exit, with the plugin's own ``ping`` and ``unmount_all``.
+    ``runtime``: an OCI runtime wrapper made the default (the test-only runc-dropcap for buildx's
+    privileged BuildKit container, which these VMs refuse).
     """
     sock = base / "docker.sock"
     log = base / "dockerd.log"
@@ -181,6 +188,7 @@ def running_dockerd(base: Path, data_root: Path | None = None) -> Iterator[str]:
         "--exec-root", str(base / "exec"),
         "--pidfile", str(base / "docker.pid"),
         "--host", f"unix://{sock}",
+        *(runtime_flags(runtime) if runtime else []),
     ]  # fmt: skip
     base.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from inline_snapshot import snapshot
 
 from plugin.build import _run_buildx_steps
-from plugin.builders.buildx import BuildxRun, buildx_plan
+from plugin.builders.buildx import BuildxRun, buildx_plan, buildx_warnings
 from plugin.builders.docker import daemon_options
 from plugin.errors import BuildError, ConfigError
 from plugin.log import REDACTOR
@@ -463,8 +464,6 @@ class TestBuildxWarnings:
                 "PLUGIN_BUILDER_CONFIG",
                 "PLUGIN_BUILDKIT_VERSION",
                 "PLUGIN_BUILDER_REMOTE_CONN",
-                "PLUGIN_CACHE_METRICS_FILE",
-                "PLUGIN_USE_LOADED_BUILDKIT",
                 "PLUGIN_BUILDKIT_ASSETS_DIR",
                 "PLUGIN_SQUASH",
                 "PLUGIN_COMPRESS",
@@ -551,3 +550,224 @@ class TestBuildxRunLoop:
             _run_buildx_steps([sh("build", script, "--push")], Runner(io.StringIO()), 3)
         assert caught.value.exit_code == 7
         assert len(count.read_text().splitlines()) == 1
+
+
+class TestContainerBuilder:
+    """What a created builder is given: its image (PLUGIN_BUILDKIT_VERSION, image=, a loaded tarball),
+    its buildkitd.toml, quoted proxies."""
+
+    def assets(self, root: Path) -> Path:
+        (root / "buildkit.tar").write_bytes(b"tar")
+        (root / "version.json").write_text('{"buildkit_version": "harness/buildkit:1.0.18"}')
+        return root
+
+    def test_a_loaded_buildkit_tarball_is_loaded_first_and_is_the_image(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "PLUGIN_BUILDKIT_ASSETS_DIR": str(self.assets(tmp_path)),
+        }
+        plan = plan_steps(extra, tmp_path)
+        assert [n for n, _ in plan] == ["dockerd", "buildkit-load", "builder", "build", "builder-rm"]
+        assert dict(plan)["buildkit-load"] == ["docker", "load", f"--input={tmp_path / 'buildkit.tar'}"]
+        assert "--driver-opt=image=harness/buildkit:1.0.18" in dict(plan)["builder"]
+
+    def test_an_explicit_image_wins_over_the_loaded_one(self, tmp_path: Path) -> None:
+        assets = str(self.assets(tmp_path))
+        for extra, image in (
+            ({"PLUGIN_BUILDER_DRIVER_OPTS": "image=own/buildkit:1"}, "own/buildkit:1"),
+            ({"PLUGIN_BUILDKIT_VERSION": "pinned/buildkit:2"}, "pinned/buildkit:2"),
+        ):
+            env = {"PLUGIN_BUILDER_DRIVER": "docker-container", "PLUGIN_BUILDKIT_ASSETS_DIR": assets, **extra}
+            create = dict(plan_steps(env, tmp_path))["builder"]
+            assert [a for a in create if a.startswith("--driver-opt=image=")] == [
+                f"--driver-opt=image={image}"
+            ]
+
+    def test_a_remote_builder_loads_nothing(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_BUILDER_DRIVER": "remote",
+            "PLUGIN_BUILDER_REMOTE_CONN": "tcp://bk:1234",
+            "PLUGIN_BUILDKIT_ASSETS_DIR": str(self.assets(tmp_path)),
+        }
+        assert "buildkit-load" not in dict(plan_steps(extra, tmp_path))
+
+    def test_proxies_with_commas_are_quoted_for_buildx_csv_parser(self, tmp_path: Path) -> None:
+        """buildx splits each --driver-opt on commas unless quoted: no_proxy lists broke the create."""
+        extra = {
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "HTTP_PROXY": "http://p:3128",
+        }
+        create = dict(plan_steps(extra, tmp_path))["builder"]
+        assert '--driver-opt="env.no_proxy=127.0.0.1,localhost"' in create
+        assert "--driver-opt=env.http_proxy=http://p:3128" in create
+
+    def test_generated_buildkitd_config_replaces_the_users_path(self, tmp_path: Path) -> None:
+        """Insecure registries or mirrors: the run's own buildkitd.toml (the user's file merged in)."""
+        extra = {"PLUGIN_BUILDER_DRIVER": "docker-container", "PLUGIN_BUILDER_CONFIG": "/ws/bk.toml"}
+        assert "--buildkitd-config=/ws/bk.toml" in dict(plan_steps(extra, tmp_path))["builder"]
+        extra["PLUGIN_MIRROR"] = "https://mirror.gcr.io"
+        assert f"--buildkitd-config={RUN.buildkitd_config}" in dict(plan_steps(extra, tmp_path))["builder"]
+
+
+class TestEcrRegistryCache:
+    """PLUGIN_ENABLE_CACHE with buildx: a registry cache in <repo>-cache (or PLUGIN_CACHE_REPO), in ECR's
+    form."""
+
+    def test_cache_from_and_to_in_the_cache_repository(self, tmp_path: Path) -> None:
+        plan = plan_steps({"PLUGIN_ENABLE_CACHE": "true"}, tmp_path)
+        assert [n for n, _ in plan] == ["dockerd", "builder", "build", "builder-rm"]  # export needs a builder
+        ref = f"{REGISTRY}/team/app-cache:buildcache"
+        caches = [a for a in dict(plan)["build"] if a.startswith("--cache")]
+        assert caches == [
+            f"--cache-from=type=registry,ref={ref}",
+            f"--cache-to=type=registry,ref={ref},mode=max,image-manifest=true,oci-mediatypes=true",
+        ]
+
+    def test_cache_repo_setting_and_the_users_specs_come_after(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_ENABLE_CACHE": "true",
+            "PLUGIN_CACHE_REPO": f"{REGISTRY}/shared/cache",
+            "PLUGIN_CACHE_FROM": "type=local,src=/cache",
+        }
+        caches = [a for a in build(extra, tmp_path) if a.startswith("--cache-from")]
+        assert caches == [
+            f"--cache-from=type=registry,ref={REGISTRY}/shared/cache:buildcache",
+            "--cache-from=type=local,src=/cache",
+        ]
+
+    def test_no_registry_cache_without_a_push(self, tmp_path: Path) -> None:
+        """Without a push there is no ECR login: no cache flags, and a warning names the variable."""
+        argv = build({"PLUGIN_ENABLE_CACHE": "true", "PLUGIN_NO_PUSH": "true"}, tmp_path)
+        assert not any(a.startswith("--cache") for a in argv)
+        loaded = load_settings({**BASE, "PLUGIN_ENABLE_CACHE": "true", "PLUGIN_NO_PUSH": "true"})
+        assert "PLUGIN_ENABLE_CACHE" in [
+            f["variable"] for _, f in buildx_warnings(loaded.settings, loaded.env)
+        ]
+
+    def test_a_users_registry_cache_export_to_ecr_gets_ecr_attributes(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_CACHE_TO": f"type=registry,ref={REGISTRY}/team/c:main,mode=max;"
+            f"type=registry,ref={REGISTRY}/team/d:x,image-manifest=false;type=registry,ref=ghcr.io/o/c:1"
+        }
+        caches = [a for a in build(extra, tmp_path) if a.startswith("--cache-to")]
+        assert caches == [
+            f"--cache-to=type=registry,ref={REGISTRY}/team/c:main,mode=max,image-manifest=true,oci-mediatypes=true",
+            f"--cache-to=type=registry,ref={REGISTRY}/team/d:x,image-manifest=false,oci-mediatypes=true",
+            "--cache-to=type=registry,ref=ghcr.io/o/c:1",
+        ]
+
+    def test_cache_repositories_are_created_like_the_main_one(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_CREATE_REPOSITORY": "true",
+            "PLUGIN_ENABLE_CACHE": "true",
+            "PLUGIN_CACHE_TO": f"type=registry,ref={REGISTRY}/team/branch-cache:main;type=local,dest=/c",
+        }
+        document = plan_document(resolve(load_settings({**BASE, **extra}), tmp_path))
+        created = [a for a in document["ecr"][0]["actions"] if "create" in json.dumps(a).lower()]
+        text = json.dumps(created)
+        assert "team/app-cache" in text and "team/branch-cache" in text
+
+
+class TestAttestationsAndSingleManifest:
+    def test_provenance_modes_and_sbom(self, tmp_path: Path) -> None:
+        driver = {"PLUGIN_BUILDER_DRIVER": "docker-container"}
+        for value, flag in (
+            ("max", "mode=max"),
+            ("MIN", "mode=min"),
+            ("false", "false"),
+            ("mode=max,version=v1", "mode=max,version=v1"),
+        ):
+            assert f"--provenance={flag}" in build({**driver, "PLUGIN_PROVENANCE": value}, tmp_path)
+        assert "--sbom=true" in build({**driver, "PLUGIN_SBOM": "true"}, tmp_path)
+        generator = {**driver, "PLUGIN_SBOM": "true", "PLUGIN_SBOM_GENERATOR": f"{REGISTRY}/tools/syft:1"}
+        assert f"--sbom=generator={REGISTRY}/tools/syft:1" in build(generator, tmp_path)
+
+    def test_single_manifest_pushes_docker_media_types_without_attestations(self, tmp_path: Path) -> None:
+        argv = build({"PLUGIN_SINGLE_MANIFEST": "true"}, tmp_path)
+        assert "--output=type=image,push=true,oci-mediatypes=false" in argv
+        assert "--push" not in argv
+        assert {"--provenance=false", "--sbom=false"} <= set(argv)
+
+    def test_refusals(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "PLUGIN_SINGLE_MANIFEST": "true",
+            "PLUGIN_PLATFORM": "linux/amd64,linux/arm64",
+            "PLUGIN_PROVENANCE": "max",
+            "PLUGIN_SBOM": "true",
+            "PLUGIN_BUILDX_OPTIONS": "--attest=type=provenance,--sbom=false",
+        }
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings({**BASE, **extra}), tmp_path)
+        assert [p.render() for p in caught.value.problems] == snapshot(
+            [
+                "PLUGIN_PLATFORM='linux/amd64,linux/arm64': one platform with PLUGIN_SINGLE_MANIFEST",
+                "PLUGIN_PROVENANCE='max': false or unset with PLUGIN_SINGLE_MANIFEST",
+                "PLUGIN_SBOM='true': false or unset with PLUGIN_SINGLE_MANIFEST",
+                "PLUGIN_BUILDX_OPTIONS='--attest=type=provenance': none of --attest, --provenance, --sbom, "
+                "--output, --push, --platform with PLUGIN_SINGLE_MANIFEST",
+            ]
+        )
+
+    def test_docker_driver_cannot_attest(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings({**BASE, "PLUGIN_PROVENANCE": "max", "PLUGIN_SBOM": "1"}), tmp_path)
+        assert [p.render() for p in caught.value.problems] == snapshot(
+            [
+                "PLUGIN_PROVENANCE='max': the docker driver cannot attach attestations: set "
+                "PLUGIN_BUILDER_DRIVER=docker-container (or remote)",
+                "PLUGIN_SBOM='true': the docker driver cannot attach attestations: set "
+                "PLUGIN_BUILDER_DRIVER=docker-container (or remote)",
+            ]
+        )
+
+    def test_bad_provenance_value(self, tmp_path: Path) -> None:
+        extra = {
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "PLUGIN_PROVENANCE": "maximum",
+            "PLUGIN_SBOM_GENERATOR": "x",
+        }
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings({**BASE, **extra}), tmp_path)
+        assert [p.render() for p in caught.value.problems] == snapshot(
+            [
+                "PLUGIN_PROVENANCE='maximum': false, true, min, max or a buildx spec (mode=max,...)",
+                "PLUGIN_SBOM_GENERATOR='x': only with PLUGIN_SBOM=true",
+            ]
+        )
+
+    @pytest.mark.parametrize("builder", ["docker", "kaniko"])
+    def test_other_builders_refuse_attestations_by_name(self, tmp_path: Path, builder: str) -> None:
+        env = {**BASE, "PLUGIN_BUILDER": builder, "PLUGIN_PROVENANCE": "max", "PLUGIN_SBOM": "true"}
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings(env), tmp_path)
+        assert [p.variable for p in caught.value.problems] == ["PLUGIN_PROVENANCE", "PLUGIN_SBOM"]
+        assert f"the {builder} builder writes no attestations" in caught.value.problems[0].expected
+
+    @pytest.mark.parametrize("builder", ["docker", "kaniko"])
+    def test_other_builders_accept_a_single_manifest(self, tmp_path: Path, builder: str) -> None:
+        """docker and kaniko always push one manifest: PLUGIN_SINGLE_MANIFEST asks nothing of them."""
+        env = {
+            **BASE,
+            "PLUGIN_BUILDER": builder,
+            "PLUGIN_SINGLE_MANIFEST": "true",
+            "PLUGIN_PROVENANCE": "false",
+        }
+        assert resolve(load_settings(env), tmp_path).builder == builder
+
+
+class TestBuildxRunLoopWithAnImageOutput:
+    def test_a_single_manifest_push_is_retried_too_and_watched(self, tmp_path: Path) -> None:
+        """PLUGIN_SINGLE_MANIFEST pushes through --output=type=image,push=true: still a push to retry."""
+        count = tmp_path / "count"
+        script = (
+            f"echo x >> {count}; echo '#3 [1/1] COPY a /a'; echo '#3 CACHED';"
+            f"[ $(wc -l < {count}) -ge 2 ] && exit 0; "
+            "echo 'ERROR: failed to push r/app:1: 503 Service Unavailable'; exit 1"
+        )
+        seen: list[str] = []
+        step = sh("build", script, "--output=type=image,push=true,oci-mediatypes=false")
+        _run_buildx_steps([step], Runner(io.StringIO()), 2, seen.append)
+        assert len(count.read_text().splitlines()) == 2
+        assert seen.count("#3 CACHED\n") == 2

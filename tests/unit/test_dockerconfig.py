@@ -87,6 +87,20 @@ class TestWriteDockerConfig:
         base = json.dumps({"credsStore": "desktop"})
         assert read(write_docker_config(tmp_path / "cfg", {}, base=base))["credsStore"] == "desktop"
 
+    def test_cli_plugins_of_the_users_config_dir_stay_visible(self, tmp_path):
+        """docker-buildx in ~/.docker/cli-plugins: the per-run DOCKER_CONFIG points the CLI back at it."""
+        user = tmp_path / "user"
+        (user / "cli-plugins").mkdir(parents=True)
+        (user / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": ["/opt/plugins"]}))
+        config = read(write_docker_config(tmp_path / "cfg", {}, existing=user / "config.json"))
+        assert config["cliPluginsExtraDirs"] == ["/opt/plugins", str(user / "cli-plugins")]
+
+    def test_no_cli_plugins_dir_adds_nothing(self, tmp_path):
+        (tmp_path / "user").mkdir()
+        (tmp_path / "user" / "config.json").write_text("{}")
+        config = read(write_docker_config(tmp_path / "cfg", {}, existing=tmp_path / "user" / "config.json"))
+        assert "cliPluginsExtraDirs" not in config
+
     def test_missing_existing_file_is_ignored(self, tmp_path):
         path = write_docker_config(tmp_path / "cfg", {}, existing=tmp_path / "absent.json")
         assert read(path) == {"auths": {}}

@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from plugin.errors import RunError
 from plugin.outputs import (
     BuildResult,
+    artifact,
     ecr_console_url,
     output_values,
     write_artifact,
@@ -54,6 +55,28 @@ class TestOutputValues:
 
     def test_no_digest_and_no_tar_leave_those_keys_out(self):
         assert set(output_values(result(skipped=True))) == {"image", "images", "tags", "skipped"}
+
+    def test_an_index_adds_its_digest_and_each_platforms_manifest(self):
+        """buildx multi-platform (or attestations): the tag's index, and one key per platform."""
+        arm = "sha256:" + "cd" * 32
+        amd = "sha256:" + "ef" * 32
+        values = output_values(
+            result(
+                digest=DIGEST,
+                index_digest=DIGEST,
+                platform_digests={"linux/amd64": amd, "linux/arm/v7": arm},
+            )
+        )
+        assert values["digest"] == values["index_digest"] == DIGEST
+        assert values["platform_digests"] == f"linux/amd64={amd},linux/arm/v7={arm}"
+        assert values["digest_linux_amd64"] == amd
+        assert values["digest_linux_arm_v7"] == arm
+
+    def test_artifact_lists_the_platforms(self):
+        amd = "sha256:" + "ef" * 32
+        data = artifact(result(digest=DIGEST, platform_digests={"linux/amd64": amd}))["data"]
+        assert data["platforms"] == [{"platform": "linux/amd64", "digest": amd}]
+        assert "platforms" not in artifact(result(digest=DIGEST))["data"]
 
 
 def read_back(path) -> dict[str, str | None]:
