@@ -17,8 +17,18 @@ def _arg_key(arg: str) -> str:
     return arg.split("=", 1)[0].strip().lower()
 
 
-def _from_env(name: str, env: Mapping[str, str]) -> str | None:
-    for candidate in (name, name.lower(), name.upper(), f"HARNESS_{name.upper()}"):
+def from_env_names(name: str) -> list[str]:
+    """The build-arg names one PLUGIN_BUILD_ARGS_FROM_ENV entry gives: as written, then upper-cased.
+
+    plugins/ecr and buildx-ecr pass both (``MyVar`` and ``MYVAR``), so a Dockerfile's ``ARG MyVar`` and
+    ``ARG MYVAR`` both get the value; an all-upper name is passed once.
+    """
+    return list(dict.fromkeys((name, name.upper())))
+
+
+def from_env_value(name: str, env: Mapping[str, str]) -> str | None:
+    """The value for a PLUGIN_BUILD_ARGS_FROM_ENV entry: variable ``name``, ``NAME``, then ``HARNESS_NAME``."""
+    for candidate in (name, name.upper(), f"HARNESS_{name.upper()}"):
         if env.get(candidate):
             return env[candidate]
     return None
@@ -38,13 +48,13 @@ def build_args(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> li
     Values taken from the environment are registered as secrets: they often carry tokens.
     """
     args = settings.effective_build_args()
+    user_keys = {arg.split("=", 1)[0].strip() for arg in args}
     for name in settings.build_args_from_env:
-        value = _from_env(name, env)
-        if value is None:
-            continue
+        value = from_env_value(name, env)
+        if value is None or user_keys & {name, name.upper(), f"HARNESS_{name.upper()}"}:
+            continue  # unset, or the user's own PLUGIN_BUILD_ARGS entry wins (as with the anchors)
         REDACTOR.add(value)
-        for key in dict.fromkeys((name.upper(), name.lower())):
-            args.append(f"{key}={value}")
+        args += [f"{key}={value}" for key in from_env_names(name)]
     given = {_arg_key(a) for a in args}
     for name, value in ctx.proxies.items():
         if name in given:

@@ -75,7 +75,8 @@ class BuildFields(BaseModel):
     build_args_from_env: Annotated[CommaList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS_FROM_ENV",
         factory=list,
-        doc="Environment variables passed as build arguments (value from NAME, name or HARNESS_NAME).",
+        doc="Environment variables passed as build arguments, under the name as written and upper-cased "
+        "(`MyVar` gives `MyVar` and `MYVAR`); the value comes from `MyVar`, `MYVAR` or `HARNESS_MYVAR`.",
     )
     target: Annotated[Str, Flag("--target", ALL)] = env("PLUGIN_TARGET", doc="Build stage to target.")
     custom_labels: Annotated[CommaList, Uses(ALL)] = env(

@@ -166,7 +166,6 @@ class TestKanikoArgvSnapshots:
                 "--build-arg=A=1",
                 "--build-arg=B=2",
                 "--build-arg=GIT_SHA=***",
-                "--build-arg=git_sha=***",
                 "--build-arg=http_proxy=http://proxy:3128",
                 "--build-arg=HTTP_PROXY=http://proxy:3128",
                 "--label=team=core",
