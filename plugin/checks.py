@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from plugin.errors import Problem
-from plugin.hosts import RegistryHost
+from plugin.hosts import RegistryHost, account_problem, host_account
+from plugin.target import split_repo
 
 if TYPE_CHECKING:
     from plugin.settings import Settings
@@ -22,16 +23,47 @@ def _pairs_problems(values: list[str], variable: str, shape: str) -> list[Proble
     return [Problem(variable, v, f"entries of the form {shape}") for v in values if "=" not in v.strip("=")]
 
 
+def _given_hosts(s: Settings) -> list[tuple[str, str, str]]:
+    """(variable, value, host): PLUGIN_REGISTRY (else a host leading PLUGIN_REPO), then the extras."""
+    found: list[tuple[str, str, str]] = []
+    if s.registry:
+        found.append(("PLUGIN_REGISTRY", s.registry, s.registry))
+    elif s.repo:
+        host = split_repo(s.repo, None)[0]
+        if host:
+            found.append(("PLUGIN_REPO", s.repo, host))
+    return found + [("PLUGIN_EXTRA_REGISTRIES", h, h) for h in s.extra_registries]
+
+
+def account_issues(s: Settings) -> list[Problem]:
+    """Every account that is not 12 digits, naming where it came from (PLUGIN_ACCOUNT or a registry host)."""
+    issues: list[Problem] = []
+    why = account_problem(s.account) if s.account else None
+    if s.account and why:
+        issues.append(Problem("PLUGIN_ACCOUNT", s.account, why))
+    for variable, value, host in _given_hosts(s):
+        account = host_account(host)
+        why = account_problem(account) if account is not None else None
+        if why:
+            issues.append(Problem(variable, value, f"an ECR registry host whose account part is {why}"))
+    return issues
+
+
 def _registry_problems(s: Settings) -> list[Problem]:
-    """ECR-looking hosts must be well formed; an account with the region must make a host."""
-    problems: list[Problem] = []
-    given = [("PLUGIN_REGISTRY", s.registry)] if s.registry else []
-    for variable, host in given + [("PLUGIN_EXTRA_REGISTRIES", h) for h in s.extra_registries]:
+    """ECR-looking hosts must be well formed; an account with the region must make a host.
+
+    An account that is not 12 digits is reported by ``account_issues`` (an error unless nothing is pushed).
+    """
+    problems: list[Problem] = [] if s.no_push else account_issues(s)
+    for variable, value, host in _given_hosts(s):
+        account = host_account(host)
+        if account is not None and account_problem(account):
+            continue
         try:
             RegistryHost.parse_or_none(host)
         except ValueError as exc:
-            problems.append(Problem(variable, host, f"an ECR registry host: {exc}"))
-    if s.account and not s.registry:
+            problems.append(Problem(variable, value, f"an ECR registry host: {exc}"))
+    if s.account and not account_problem(s.account) and not s.registry:
         try:
             RegistryHost.for_account(s.account, s.region)
         except ValueError as exc:
@@ -88,6 +120,20 @@ def cross_field_problems(s: Settings, env: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
+def _build_only_account_warnings(s: Settings) -> list[Warning_]:
+    """Without a push nothing reaches ECR: an account that is not 12 digits is only a name, as before."""
+    if not s.no_push:
+        return []
+    hint = "nothing is pushed (PLUGIN_NO_PUSH), so the host is only a name; a push would be refused"
+    return [
+        (
+            "settings.account_not_an_account_id",
+            {"variable": i.variable, "value": i.value, "expected": i.expected, "hint": hint},
+        )
+        for i in account_issues(s)
+    ]
+
+
 def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
     """Settings that are valid but probably not what the user meant."""
     out: list[Warning_] = []
@@ -122,6 +168,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"},
             )
         )
+    out += _build_only_account_warnings(s)
     if s.oidc_token_id and not s.assume_role:
         out.append(
             ("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"})

@@ -27,7 +27,7 @@ def from_env_names(name: str) -> list[str]:
 
 
 def from_env_value(name: str, env: Mapping[str, str]) -> str | None:
-    """The value for a PLUGIN_BUILD_ARGS_FROM_ENV entry: variable ``name``, ``NAME``, then ``HARNESS_NAME``."""
+    """The value of a PLUGIN_BUILD_ARGS_FROM_ENV entry: from ``name``, ``NAME``, then ``HARNESS_NAME``."""
     for candidate in (name, name.upper(), f"HARNESS_{name.upper()}"):
         if env.get(candidate):
             return env[candidate]

@@ -39,19 +39,26 @@ class BuildFields(BaseModel):
     tags: Annotated[OptCommaList, Uses(ALL)] = env(
         "PLUGIN_TAGS",
         "PLUGIN_TAG",
-        doc="Tags to push. Default: the lines/commas of ./.tags when it exists, else `latest`.",
+        doc="Tags to push. Default: the lines/commas of ./.tags when it exists, else `latest`. "
+        "PLUGIN_TAG is read by docker and buildx only (kaniko-ecr never read it).",
     )
     auto_tag: Bool = env(
         "PLUGIN_AUTO_TAG",
         "PLUGIN_DEFAULT_TAGS",
         default=False,
-        doc="Compute tags from DRONE_COMMIT_REF: `latest` on the default branch, semver parts on a git tag.",
+        doc="Compute tags from DRONE_COMMIT_REF: `latest` on the default branch, semver parts on a git tag. "
+        "PLUGIN_DEFAULT_TAGS is read by docker and buildx only (kaniko-ecr never read it).",
     )
     auto_tag_suffix: Str = env(
-        "PLUGIN_AUTO_TAG_SUFFIX", "PLUGIN_DEFAULT_SUFFIX", doc="Suffix appended to every auto tag."
+        "PLUGIN_AUTO_TAG_SUFFIX",
+        "PLUGIN_DEFAULT_SUFFIX",
+        doc="Suffix appended to every auto tag (PLUGIN_DEFAULT_SUFFIX: docker and buildx only).",
     )
-    expand_tag: Bool = env(
-        "PLUGIN_EXPAND_TAG", default=False, doc="Expand each semver tag: v1.2.3 becomes 1, 1.2 and 1.2.3."
+    expand_tag: Annotated[Bool, Uses(KANIKO)] = env(
+        "PLUGIN_EXPAND_TAG",
+        default=False,
+        doc="Expand each semver tag: v1.2.3 becomes 1, 1.2 and 1.2.3 (kaniko only: docker and buildx push "
+        "tags as given, as plugins/ecr and buildx-ecr did).",
     )
     tags_plus: Annotated[Literal["replace", "reject"], Lower] = env(
         "PLUGIN_TAG_PLUS",

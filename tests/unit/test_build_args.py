@@ -12,6 +12,7 @@ import pytest
 
 from plugin.builders.common import build_args, from_env_names, from_env_value
 from plugin.context import CIContext
+from plugin.log import REDACTOR
 from plugin.settings import load_settings
 
 
@@ -95,8 +96,6 @@ class TestBuildArgs:
         assert args_for(env) == ["LIST=a,b", "MyVar=from-harness", "MYVAR=from-harness"]
 
     def test_from_env_values_are_registered_as_secrets(self) -> None:
-        from plugin.log import REDACTOR
-
         args_for({"PLUGIN_BUILD_ARGS_FROM_ENV": "MyVar", "MyVar": "sentinel-secret-42"})
         assert REDACTOR.text("x sentinel-secret-42 y") == "x *** y"
 

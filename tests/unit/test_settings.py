@@ -204,7 +204,13 @@ class TestConfigError:
     def test_three_bad_variables_in_one_exact_message(self) -> None:
         with pytest.raises(ConfigError) as caught:
             load_settings(
-                {**REPO, "PLUGIN_ENABLE_CACHE": "y", "PLUGIN_CACHE_TTL": "2d", "PLUGIN_ROLE_DURATION": "60"}
+                {
+                    **REPO,
+                    "PLUGIN_BUILDER": "kaniko",
+                    "PLUGIN_ENABLE_CACHE": "y",
+                    "PLUGIN_CACHE_TTL": "2d",
+                    "PLUGIN_ROLE_DURATION": "60",
+                }
             )
         assert caught.value.exit_code == 2
         assert caught.value.message == (
