@@ -134,6 +134,14 @@ def _build_only_account_warnings(s: Settings) -> list[Warning_]:
     ]
 
 
+def _log_format_warnings(s: Settings) -> list[Warning_]:
+    """kaniko-ecr users set PLUGIN_LOG_FORMAT for kaniko; with another builder it would do nothing."""
+    if not s.log_format or s.effective_builder() == "kaniko":
+        return []
+    hint = "it is kaniko's --log-format; the plugin's own lines are JSON with PLUGIN_LOG_JSON=true"
+    return [("settings.kaniko_log_format_unused", {"variable": "PLUGIN_LOG_FORMAT", "hint": hint})]
+
+
 def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
     """Settings that are valid but probably not what the user meant."""
     out: list[Warning_] = []
@@ -168,7 +176,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "auto tags are already expanded; PLUGIN_EXPAND_TAG ignored"},
             )
         )
-    out += _build_only_account_warnings(s)
+    out += _build_only_account_warnings(s) + _log_format_warnings(s)
     if s.oidc_token_id and not s.assume_role:
         out.append(
             ("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"})

@@ -34,7 +34,8 @@ def account_problem(account: str) -> str | None:
     """Why ``account`` is not an AWS account id (ECR accounts are exactly 12 digits), or None."""
     if _ACCOUNT.fullmatch(account):
         return None
-    count = f"{len(account)} digits" if account.isdigit() else "characters that are not digits"
+    digits = f"{len(account)} digit{'' if len(account) == 1 else 's'}"
+    count = digits if account.isdigit() else "characters that are not digits"
     why = f"an AWS account id, which is 12 digits (e.g. 123456789012); {account!r} has {count}"
     if account == "12345":  # Harness's docs show `account: "12345"` in their minimal example
         why += " (12345 is the placeholder of Harness's docs example: put your own account id)"

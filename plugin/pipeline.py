@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plugin import summary
 from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
 from plugin.context import CIContext
 from plugin.dockerconfig import write_docker_config
@@ -263,15 +264,24 @@ def run(r: Resolved) -> int:
     runner = Runner()
     runner.install_signal_handlers()
     run_dir = Path(tempfile.mkdtemp(prefix="build-push-ecr-"))  # removed even when prepare() fails
+    phase = summary.TIMELINE.phase
     try:
-        prep = prepare(r, run_dir)
+        with phase("prepare"):
+            prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision
             log.info("build.skipped", reason=prep.decision.reason, digest=prep.decision.digest)
-            write_outputs(r, result_for(r, prep, prep.decision.digest, skipped=True))
+            result = result_for(r, prep, prep.decision.digest, skipped=True)
+            with phase("outputs"):
+                write_outputs(r, result)
+            summary.log_summary(result, pushed=False, reason=prep.decision.reason)
             return 0
-        digest = build(r, prep, runner)
-        write_outputs(r, result_for(r, prep, digest))
+        with phase("build"):
+            digest = build(r, prep, runner)
+        result = result_for(r, prep, digest)
+        with phase("outputs"):
+            write_outputs(r, result)
+        summary.log_summary(result, pushed=not r.settings.no_push)
         return 0
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -248,7 +248,13 @@ class PluginFields(BaseModel):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Lower] = env(
         "PLUGIN_LOG_LEVEL", default="info", doc="The plugin's own log level."
     )
-    log_json: Bool = env("PLUGIN_LOG_JSON", default=False, doc="Write the plugin's logs as JSON lines.")
+    log_json: Bool = env(
+        "PLUGIN_LOG_JSON",
+        default=False,
+        doc="Write the plugin's own log lines as JSON (event id, a `message` sentence, the fields) instead "
+        "of short human lines. The builder's output is streamed as it is either way. Colour: only on a "
+        "terminal, never with NO_COLOR, always with FORCE_COLOR. (PLUGIN_LOG_FORMAT is kaniko's.)",
+    )
 
 
 __all__ = ["BuildFields", "PluginFields", "TargetFields"]

@@ -202,3 +202,20 @@ class TestJunkBooleans:
         loaded = load_settings({**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_COMPRESS": "true"})
         assert loaded.settings.compress is True
         assert loaded.warnings == []
+
+
+class TestLogFormat:
+    """PLUGIN_LOG_FORMAT stays kaniko's --log-format; the plugin's own lines follow PLUGIN_LOG_JSON."""
+
+    def test_kaniko_gets_it_as_its_flag_without_a_warning(self) -> None:
+        loaded = load_settings({**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_LOG_FORMAT": "json"})
+        assert loaded.settings.log_format == "json"
+        assert loaded.settings.log_json is False
+        assert loaded.warnings == []
+
+    @pytest.mark.parametrize("builder", ["docker", "buildx"])
+    def test_other_builders_warn_that_it_does_nothing(self, builder: str) -> None:
+        loaded = load_settings({**BASE, "PLUGIN_BUILDER": builder, "PLUGIN_LOG_FORMAT": "json"})
+        [(event, fields)] = loaded.warnings
+        assert (event, fields["variable"]) == ("settings.kaniko_log_format_unused", "PLUGIN_LOG_FORMAT")
+        assert "PLUGIN_LOG_JSON=true" in fields["hint"]
