@@ -3,8 +3,10 @@
 Each builder stands in for one anchor: kaniko for plugins/kaniko-ecr, docker for plugins/ecr, buildx
 for plugins/buildx-ecr. Two rules keep a working pipeline doing what it did after the switch:
 
-- A variable from another anchor's vocabulary that would change the pushed tags is ignored, with a
-  warning, when the chosen builder's anchor never read it (``TAG_VARIABLES_IGNORED``).
+- A variable from another anchor's vocabulary that would change what is pushed (or whether) is
+  ignored, with a warning, when the chosen builder's anchor never read it (``IGNORED_FOR_BUILDER``);
+  with both ``PLUGIN_TAG`` and ``PLUGIN_TAGS`` set, docker and buildx read ``PLUGIN_TAG``, as their
+  anchors did. Settings their anchor ignored that now take effect are named too (``NEWLY_HONOURED``).
 - A junk boolean (``maybe``) in a variable the chosen builder's anchor never read cannot have mattered
   before, so it is a warning and the default is used; in a variable the anchor read, or one of this
   plugin's own, it stays an error naming the variable (``junk_boolean``).
@@ -96,15 +98,26 @@ BOOLEANS_READ: dict[str, frozenset[str]] = {
 ANCHOR_BOOLEANS = frozenset({"PLUGIN_SKIP_TLS_VERIFY"}).union(*BOOLEANS_READ.values())
 
 _KANIKO_TAGS = "kaniko-ecr reads only PLUGIN_TAGS (else .tags, else latest)"
-# Per builder: variables its anchor never read that would change which tags are pushed.
-TAG_VARIABLES_IGNORED: dict[str, dict[str, str]] = {
+# Per builder: variables its anchor never read that would change what is pushed, or whether.
+IGNORED_FOR_BUILDER: dict[str, dict[str, str]] = {
     "kaniko": {
         "PLUGIN_TAG": f"{_KANIKO_TAGS}; set PLUGIN_TAGS",
         "PLUGIN_DEFAULT_TAGS": "kaniko-ecr's auto-tag switch is PLUGIN_AUTO_TAG",
         "PLUGIN_DEFAULT_SUFFIX": "kaniko-ecr's auto-tag suffix is PLUGIN_AUTO_TAG_SUFFIX",
+        "PLUGIN_DRY_RUN": "kaniko-ecr never read it and pushed; its switch is PLUGIN_NO_PUSH",
     },
     "docker": {"PLUGIN_EXPAND_TAG": "plugins/ecr never expanded tags; they are pushed as given"},
     "buildx": {"PLUGIN_EXPAND_TAG": "plugins/buildx-ecr never expanded tags; they are pushed as given"},
+}
+_SKIP_NOTE = "it never read it and always pushed; tags that already exist are now checked (docs/ecr.md)"
+# Per builder: variables its anchor never read that now take effect; a warning says so.
+NEWLY_HONOURED: dict[str, dict[str, str]] = {
+    "kaniko": {
+        "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": f"plugins/kaniko-ecr: {_SKIP_NOTE}",
+        "PLUGIN_BUILD_ARGS_FROM_ENV": "plugins/kaniko-ecr never read it; the variables now reach the build",
+    },
+    "docker": {},
+    "buildx": {"PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": f"plugins/buildx-ecr: {_SKIP_NOTE}"},
 }
 
 Warning_ = tuple[str, dict[str, Any]]
@@ -129,6 +142,22 @@ def junk_boolean(variable: str, value: str, builder: str) -> bool:
     return False
 
 
+def _newly_honoured(env: Mapping[str, str], booleans: frozenset[str], builder: str) -> list[Warning_]:
+    """A warning for each setting the builder's anchor ignored that is on now (a boolean must be true)."""
+    found: list[Warning_] = []
+    for variable, note in NEWLY_HONOURED[builder].items():
+        value = env.get(variable, "").strip()
+        try:
+            on = parse_bool(value) is True if variable in booleans else bool(value)
+        except ValueError:
+            on = False
+        if on:
+            found.append(
+                ("settings.honoured_for_builder", {"variable": variable, "builder": builder, "note": note})
+            )
+    return found
+
+
 def drop_for_builder(
     env: Mapping[str, str], boolean_variables: frozenset[str], builder: str | None
 ) -> tuple[dict[str, str], list[Warning_]]:
@@ -141,12 +170,17 @@ def drop_for_builder(
         return dict(env), []
     kept = dict(env)
     warnings: list[Warning_] = []
-    for variable, why in TAG_VARIABLES_IGNORED[builder].items():
+    ignored = dict(IGNORED_FOR_BUILDER[builder])
+    tag, tags = kept.get("PLUGIN_TAG", "").strip(), kept.get("PLUGIN_TAGS", "").strip()
+    if builder != "kaniko" and tag and tags and tag != tags:
+        ignored["PLUGIN_TAGS"] = f"{ANCHOR_OF[builder]} reads PLUGIN_TAG before PLUGIN_TAGS"
+    for variable, why in ignored.items():
         if kept.get(variable, "").strip():
             del kept[variable]
             warnings.append(
                 ("settings.ignored_for_builder", {"variable": variable, "builder": builder, "reason": why})
             )
+    warnings += _newly_honoured(kept, boolean_variables, builder)
     for variable in sorted(boolean_variables):
         value = kept.get(variable, "")
         if value.strip() and junk_boolean(variable, value, builder):

@@ -188,10 +188,6 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "PLUGIN_EXTERNAL_ID needs PLUGIN_ASSUME_ROLE; ignored"},
             )
         )
-    if env.get("PLUGIN_TAG") and env.get("PLUGIN_TAGS") and env["PLUGIN_TAG"] != env["PLUGIN_TAGS"]:
-        out.append(
-            ("settings.tag_and_tags", {"hint": "both PLUGIN_TAGS and PLUGIN_TAG are set; PLUGIN_TAGS wins"})
-        )
     if s.squash and not s.experimental:
         out.append(
             (

@@ -12,6 +12,7 @@ SENTENCES: dict[str, str] = {
     # settings and tags
     "settings.unknown_variable": "Unknown variable {variable}[; did you mean {closest}?]",
     "settings.ignored_for_builder": "Ignoring {variable} with the {builder} builder: {reason}",
+    "settings.honoured_for_builder": "{variable} takes effect with the {builder} builder: {note}",
     "settings.junk_boolean_ignored": "Ignoring {variable}={value}, which is not a boolean: {reason}",
     "settings.account_not_an_account_id": "{variable} does not hold a 12-digit account id; {hint}",
     "settings.base_credentials_without_registry": "{hint}",
@@ -19,7 +20,6 @@ SENTENCES: dict[str, str] = {
     "settings.expand_tag_ignored": "{hint}",
     "settings.oidc_without_role": "{hint}",
     "settings.external_id_without_role": "{hint}",
-    "settings.tag_and_tags": "{hint}",
     "settings.squash_needs_experimental": "{hint}",
     "settings.not_used": "{variable} is {hint}",
     "settings.kaniko_log_format_unused": "{variable} does nothing with this builder: {hint}",

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from plugin.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, TAG_VARIABLES_IGNORED, builder_from_env
+from plugin.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
 from plugin.context import CIContext
 from plugin.errors import ConfigError
 from plugin.settings import boolean_variables, known_variables, load_settings
@@ -149,7 +149,7 @@ class TestKanikoTagVocabulary:
         assert tags == ["1.0"]
 
     def test_every_ignored_variable_is_a_known_variable(self) -> None:
-        names = {v for ignored in TAG_VARIABLES_IGNORED.values() for v in ignored}
+        names = {v for ignored in IGNORED_FOR_BUILDER.values() for v in ignored}
         assert names <= set(known_variables())
 
 
@@ -219,3 +219,63 @@ class TestLogFormat:
         [(event, fields)] = loaded.warnings
         assert (event, fields["variable"]) == ("settings.kaniko_log_format_unused", "PLUGIN_LOG_FORMAT")
         assert "PLUGIN_LOG_JSON=true" in fields["hint"]
+
+
+class TestTagPrecedence:
+    """PLUGIN_TAG and PLUGIN_TAGS both set: docker and buildx read PLUGIN_TAG first, as their anchors."""
+
+    @pytest.mark.parametrize("builder", ["docker", "buildx"])
+    def test_plugin_tag_wins_for_docker_and_buildx(self, builder: str, tmp_path: Path) -> None:
+        tags, warnings = tags_for(builder, {"PLUGIN_TAG": "1.0", "PLUGIN_TAGS": "2.0"}, tmp_path)
+        assert tags == ["1.0"]
+        assert warnings == ["settings.ignored_for_builder"]
+
+    def test_the_same_value_in_both_says_nothing(self, tmp_path: Path) -> None:
+        tags, warnings = tags_for("docker", {"PLUGIN_TAG": "1.0", "PLUGIN_TAGS": "1.0"}, tmp_path)
+        assert (tags, warnings) == (["1.0"], [])
+
+    def test_kaniko_reads_plugin_tags_only(self, tmp_path: Path) -> None:
+        tags, _ = tags_for("kaniko", {"PLUGIN_TAG": "1.0", "PLUGIN_TAGS": "2.0"}, tmp_path)
+        assert tags == ["2.0"]
+
+
+class TestDryRun:
+    """PLUGIN_DRY_RUN is plugins/ecr's name: kaniko-ecr never read it, and pushed."""
+
+    def test_kaniko_still_pushes(self) -> None:
+        loaded = load_settings({**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_DRY_RUN": "true"})
+        assert loaded.settings.no_push is False
+        assert [w[1]["variable"] for w in loaded.warnings] == ["PLUGIN_DRY_RUN"]
+
+    @pytest.mark.parametrize("builder", ["docker", "buildx"])
+    def test_docker_and_buildx_do_not_push(self, builder: str) -> None:
+        assert load_settings({**BASE, "PLUGIN_BUILDER": builder, "PLUGIN_DRY_RUN": "1"}).settings.no_push
+
+    def test_kaniko_no_push_is_read(self) -> None:
+        assert load_settings({**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_NO_PUSH": "1"}).settings.no_push
+
+
+class TestNewlyHonoured:
+    """A setting the builder's anchor ignored, which now takes effect, is named in a warning."""
+
+    @pytest.mark.parametrize("builder", ["kaniko", "buildx"])
+    def test_skip_push_if_tag_exists(self, builder: str) -> None:
+        env = {**BASE, "PLUGIN_BUILDER": builder, "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": "true"}
+        [(event, fields)] = load_settings(env).warnings
+        assert (event, fields["variable"], fields["builder"]) == (
+            "settings.honoured_for_builder",
+            "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS",
+            builder,
+        )
+
+    def test_nothing_for_plugins_ecr_which_read_it(self) -> None:
+        env = {**BASE, "PLUGIN_BUILDER": "docker", "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": "true"}
+        assert load_settings(env).warnings == []
+
+    def test_nothing_when_it_is_off(self) -> None:
+        env = {**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": "false"}
+        assert load_settings(env).warnings == []
+
+    def test_build_args_from_env_with_kaniko(self) -> None:
+        env = {**BASE, "PLUGIN_BUILDER": "kaniko", "PLUGIN_BUILD_ARGS_FROM_ENV": "GIT_SHA"}
+        assert [w[1]["variable"] for w in load_settings(env).warnings] == ["PLUGIN_BUILD_ARGS_FROM_ENV"]
