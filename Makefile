@@ -46,6 +46,10 @@ catalog-missing: $(STAMP)
 demo: setup example
 	$(BIN)/python scripts/demo.py
 
+# The same run with PLUGIN_TARGET naming a stage that does not exist: what a failed run looks like.
+demo-fail: setup example
+	$(BIN)/python scripts/demo.py --fail
+
 bench: setup
 	$(BIN)/python bench/build_push.py
 
