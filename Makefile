@@ -41,7 +41,7 @@ docs: $(STAMP)
 
 # What docs/troubleshooting.md and plugin/events.py lack: skeleton entries to paste (exit 1 if any).
 catalog-missing: $(STAMP)
-	$(BIN)/python -m tests.support.catalog
+	$(BIN)/python -m tests.support.catalog_doc
 
 demo: setup example
 	$(BIN)/python scripts/demo.py

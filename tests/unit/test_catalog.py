@@ -11,20 +11,8 @@ import pytest
 from plugin.errors import ConfigError
 from plugin.events import SENTENCES
 from plugin.settings import load_settings
-from tests.support.catalog import (
-    DOC,
-    DYNAMIC,
-    HOLE,
-    ROOT,
-    Message,
-    _key,
-    _matches_any,
-    build_catalog,
-    documented,
-    missing_entries,
-    skeleton,
-    stale_entries,
-)
+from tests.support.catalog import DYNAMIC, HOLE, ROOT, Message, _key, _matches_any, build_catalog
+from tests.support.catalog_doc import DOC, documented, missing_entries, skeleton, stale_entries
 
 HOW = "run `make catalog-missing` for skeleton entries to paste"
 
