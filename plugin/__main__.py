@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from plugin import __version__
+from plugin import __version__, summary
 from plugin.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
 from plugin.log import REDACTOR, configure, get_logger
 
@@ -28,20 +29,31 @@ def error_handler() -> Iterator[None]:
     try:
         yield
     except PluginError as exc:
-        # The message itself goes out as plain lines (readable, multi-line); the event carries the status.
-        sys.stderr.write(f"error: {REDACTOR.text(exc.message)}\n")
-        sys.stderr.flush()
-        log.error("plugin.failed", error_type=type(exc).__name__, exit_code=exc.exit_code)
+        # One event: the message (multi-line for configuration errors) first, then where and how long.
+        log.error(
+            "plugin.failed",
+            error=exc.message,
+            exit_code=exc.exit_code,
+            phase=summary.TIMELINE.current,
+            seconds=round(summary.TIMELINE.elapsed(), 2),
+            error_type=type(exc).__name__,
+        )
         raise _Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         raise _Exit(130) from None
     except Exception:
-        log.error(
-            "plugin.bug",
-            traceback=REDACTOR.text(traceback.format_exc()),
-            hint="this is a bug in the plugin; please report it",
-        )
+        log.error("plugin.bug", traceback=REDACTOR.text(traceback.format_exc()), exit_code=EXIT_BUG)
         raise _Exit(EXIT_BUG) from None
+
+
+def _json_requested() -> bool:
+    """PLUGIN_LOG_JSON before the settings are read, so that an early failure is JSON too."""
+    from plugin.types import parse_bool  # noqa: PLC0415 - keeps --help fast
+
+    try:
+        return bool(parse_bool(os.environ.get("PLUGIN_LOG_JSON") or "false"))
+    except ValueError:
+        return False
 
 
 def _print_json(document: Any) -> None:
@@ -70,19 +82,20 @@ def _dispatch(command: str) -> int:
     from plugin.planning import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
     from plugin.settings import load_settings  # noqa: PLC0415
 
-    loaded = load_settings()
-    configure(loaded.settings.log_level, loaded.settings.log_json)
-    log = get_logger()
-    REDACTOR.add(*loaded.settings.secret_values())
-    for event, fields in loaded.warnings:
-        log.warning(event, **fields)
-    resolved = resolve(loaded)
-    for note in resolved.tags.notes:
-        log.warning("tags.adjusted", note=note)
-    if not resolved.tags.skip_reason:  # nothing is read when auto-tag skips the build
-        from plugin.inputs import check_inputs  # noqa: PLC0415
+    with summary.TIMELINE.phase("settings"):
+        loaded = load_settings()
+        configure(loaded.settings.log_level, loaded.settings.log_json)
+        log = get_logger()
+        REDACTOR.add(*loaded.settings.secret_values())
+        for event, fields in loaded.warnings:
+            log.warning(event, **fields)
+        resolved = resolve(loaded)
+        for note in resolved.tags.notes:
+            log.warning("tags.adjusted", note=note)
+        if not resolved.tags.skip_reason:  # nothing is read when auto-tag skips the build
+            from plugin.inputs import check_inputs  # noqa: PLC0415
 
-        check_inputs(resolved)  # before the first network call, for every command
+            check_inputs(resolved)  # before the first network call, for every command
     if command == "plan" or loaded.settings.plan_only:
         _print_json(plan_document(resolved))
         return EXIT_OK
@@ -96,7 +109,8 @@ def _dispatch(command: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    configure()
+    summary.reset()
+    configure(json_lines=_json_requested())
     try:
         command = _command(args)
         if command is None:

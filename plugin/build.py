@@ -161,7 +161,13 @@ def _run_steps(
         if status != 0 and step.allow_failure:
             log.warning("step.failed_ignored", step=step.name, status=status)
         elif status != 0:
-            raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
+            raise BuildError(_failed(step, status), status)
+
+
+def _failed(step: Step, status: int) -> str:
+    """`docker build failed with exit status 1 ...`: the command was traced just above, with its output."""
+    words = step.argv[:3] if step.argv[1:2] == ("buildx",) else step.argv[:2]
+    return f"{' '.join(words)} failed with exit status {status}; its output above says why"
 
 
 def _write_ssh_key(r: Resolved, path: str) -> None:
@@ -298,7 +304,7 @@ def _run_buildx_steps(
         elif status != 0 and step.allow_failure:
             log.warning("step.failed_ignored", step=step.name, status=status)
         elif status != 0:
-            raise BuildError(f"{step.name} failed: {step.display} exited with {status}", status)
+            raise BuildError(_failed(step, status), status)
 
 
 def _pushed_manifest(prep: Prepared) -> Manifest:

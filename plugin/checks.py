@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from plugin.errors import Problem
-from plugin.hosts import RegistryHost
+from plugin.hosts import RegistryHost, account_problem, host_account
 from plugin.tagrules import setting_problems as tag_rule_problems
 from plugin.tagrules import setting_warnings as tag_rule_warnings
+from plugin.target import split_repo
 
 if TYPE_CHECKING:
     from plugin.settings import Settings
@@ -24,16 +25,47 @@ def _pairs_problems(values: list[str], variable: str, shape: str) -> list[Proble
     return [Problem(variable, v, f"entries of the form {shape}") for v in values if "=" not in v.strip("=")]
 
 
+def _given_hosts(s: Settings) -> list[tuple[str, str, str]]:
+    """(variable, value, host): PLUGIN_REGISTRY (else a host leading PLUGIN_REPO), then the extras."""
+    found: list[tuple[str, str, str]] = []
+    if s.registry:
+        found.append(("PLUGIN_REGISTRY", s.registry, s.registry))
+    elif s.repo:
+        host = split_repo(s.repo, None)[0]
+        if host:
+            found.append(("PLUGIN_REPO", s.repo, host))
+    return found + [("PLUGIN_EXTRA_REGISTRIES", h, h) for h in s.extra_registries]
+
+
+def account_issues(s: Settings) -> list[Problem]:
+    """Every account that is not 12 digits, naming where it came from (PLUGIN_ACCOUNT or a registry host)."""
+    issues: list[Problem] = []
+    why = account_problem(s.account) if s.account else None
+    if s.account and why:
+        issues.append(Problem("PLUGIN_ACCOUNT", s.account, why))
+    for variable, value, host in _given_hosts(s):
+        account = host_account(host)
+        why = account_problem(account) if account is not None else None
+        if why:
+            issues.append(Problem(variable, value, f"an ECR registry host whose account part is {why}"))
+    return issues
+
+
 def _registry_problems(s: Settings) -> list[Problem]:
-    """ECR-looking hosts must be well formed; an account with the region must make a host."""
-    problems: list[Problem] = []
-    given = [("PLUGIN_REGISTRY", s.registry)] if s.registry else []
-    for variable, host in given + [("PLUGIN_EXTRA_REGISTRIES", h) for h in s.extra_registries]:
+    """ECR-looking hosts must be well formed; an account with the region must make a host.
+
+    An account that is not 12 digits is reported by ``account_issues`` (an error unless nothing is pushed).
+    """
+    problems: list[Problem] = [] if s.no_push else account_issues(s)
+    for variable, value, host in _given_hosts(s):
+        account = host_account(host)
+        if account is not None and account_problem(account):
+            continue
         try:
             RegistryHost.parse_or_none(host)
         except ValueError as exc:
-            problems.append(Problem(variable, host, f"an ECR registry host: {exc}"))
-    if s.account and not s.registry:
+            problems.append(Problem(variable, value, f"an ECR registry host: {exc}"))
+    if s.account and not account_problem(s.account) and not s.registry:
         try:
             RegistryHost.for_account(s.account, s.region)
         except ValueError as exc:
@@ -91,6 +123,28 @@ def cross_field_problems(s: Settings, env: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
+def _build_only_account_warnings(s: Settings) -> list[Warning_]:
+    """Without a push nothing reaches ECR: an account that is not 12 digits is only a name, as before."""
+    if not s.no_push:
+        return []
+    hint = "nothing is pushed (PLUGIN_NO_PUSH), so the host is only a name; a push would be refused"
+    return [
+        (
+            "settings.account_not_an_account_id",
+            {"variable": i.variable, "value": i.value, "expected": i.expected, "hint": hint},
+        )
+        for i in account_issues(s)
+    ]
+
+
+def _log_format_warnings(s: Settings) -> list[Warning_]:
+    """kaniko-ecr users set PLUGIN_LOG_FORMAT for kaniko; with another builder it would do nothing."""
+    if not s.log_format or s.effective_builder() == "kaniko":
+        return []
+    hint = "it is kaniko's --log-format; the plugin's own lines are JSON with PLUGIN_LOG_JSON=true"
+    return [("settings.kaniko_log_format_unused", {"variable": "PLUGIN_LOG_FORMAT", "hint": hint})]
+
+
 def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
     """Settings that are valid but probably not what the user meant."""
     out: list[Warning_] = []
@@ -126,6 +180,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
             )
         )
     out += tag_rule_warnings(s.tag_rules, s.tag_flavor, s.tag_event)
+    out += _build_only_account_warnings(s) + _log_format_warnings(s)
     if s.oidc_token_id and not s.assume_role:
         out.append(
             ("settings.oidc_without_role", {"hint": "PLUGIN_OIDC_TOKEN_ID needs PLUGIN_ASSUME_ROLE; ignored"})
@@ -136,10 +191,6 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 "settings.external_id_without_role",
                 {"hint": "PLUGIN_EXTERNAL_ID needs PLUGIN_ASSUME_ROLE; ignored"},
             )
-        )
-    if env.get("PLUGIN_TAG") and env.get("PLUGIN_TAGS") and env["PLUGIN_TAG"] != env["PLUGIN_TAGS"]:
-        out.append(
-            ("settings.tag_and_tags", {"hint": "both PLUGIN_TAGS and PLUGIN_TAG are set; PLUGIN_TAGS wins"})
         )
     if s.squash and not s.experimental:
         out.append(

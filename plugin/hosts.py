@@ -30,6 +30,24 @@ _FORMS = (
 )
 
 
+def account_problem(account: str) -> str | None:
+    """Why ``account`` is not an AWS account id (ECR accounts are exactly 12 digits), or None."""
+    if _ACCOUNT.fullmatch(account):
+        return None
+    digits = f"{len(account)} digit{'' if len(account) == 1 else 's'}"
+    count = digits if account.isdigit() else "characters that are not digits"
+    why = f"an AWS account id, which is 12 digits (e.g. 123456789012); {account!r} has {count}"
+    if account == "12345":  # Harness's docs show `account: "12345"` in their minimal example
+        why += " (12345 is the placeholder of Harness's docs example: put your own account id)"
+    return why
+
+
+def host_account(host: str) -> str | None:
+    """The account part of a private ECR-looking host (``<account>.dkr.ecr...``), not checked; else None."""
+    match = _SHAPE.fullmatch(strip_scheme(host).lower())
+    return match["account"] if match else None
+
+
 def _suffix_for(region: str, dualstack: bool) -> str:
     plain, dual = next(((p, d) for prefix, p, d in _PARTITIONS if region.startswith(prefix)), _COMMERCIAL)
     if dualstack and dual is None:
@@ -79,7 +97,7 @@ class RegistryHost:
         account, region, suffix = match["account"], match["region"], match["suffix"]
         dualstack = match["sep"] == "-"
         if not _ACCOUNT.fullmatch(account):
-            raise ValueError(f"registry host {host!r}: the account {account!r} must be 12 digits")
+            raise ValueError(f"registry host {host!r}: its account part must be {account_problem(account)}")
         if not _REGION.fullmatch(region):
             raise ValueError(f"registry host {host!r}: {region!r} is not an AWS region")
         expected = _suffix_for(region, dualstack)
@@ -108,8 +126,9 @@ class RegistryHost:
         cls, account: str, region: str, fips: bool = False, dualstack: bool = False
     ) -> RegistryHost:
         """The private registry of an account in a region, with the region's partition DNS suffix."""
-        if not _ACCOUNT.fullmatch(account):
-            raise ValueError(f"AWS account {account!r} must be 12 digits")
+        why = account_problem(account)
+        if why:
+            raise ValueError(f"the account must be {why}")
         if not _REGION.fullmatch(region):
             raise ValueError(f"{region!r} is not an AWS region")
         return cls(account, region, fips, dualstack, False, _suffix_for(region, dualstack))

@@ -1,6 +1,7 @@
 """Logging: structlog set up explicitly, with a Redactor that no secret value gets past.
 
-Events are dotted names with fields (``ecr.token``, ``build.exit``). Logs go to stderr so that
+Events are dotted names with fields (``ecr.token``, ``build.exit``), shown to people as sentences
+(``plugin.logfmt``, ``plugin.events``) or as JSON lines (PLUGIN_LOG_JSON). Logs go to stderr so that
 stdout stays free for the JSON that ``plan`` and ``prepare`` print. The builder's own output is not
 logged through here: ``plugin.run`` streams it, passing each line through the same Redactor.
 """
@@ -8,6 +9,7 @@ logged through here: ``plugin.run`` streams it, passing each line through the sa
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -15,6 +17,8 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
+
+from plugin.logfmt import HumanRenderer, JsonRenderer, use_colour
 
 MASK = "***"
 # Field names whose values are masked whatever they hold.
@@ -89,10 +93,10 @@ def redact(value: Any) -> Any:
     return REDACTOR.value(value)
 
 
-def _renderer(json_lines: bool) -> Any:
+def _renderer(json_lines: bool, stream: TextIO, colour: bool | None) -> Any:
     if json_lines:
-        return structlog.processors.JSONRenderer(sort_keys=False)
-    return structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], drop_missing=True)
+        return JsonRenderer()
+    return HumanRenderer(use_colour(stream, os.environ) if colour is None else colour)
 
 
 # Libraries that log through the standard logging module: botocore logs request headers (the session
@@ -100,8 +104,15 @@ def _renderer(json_lines: bool) -> Any:
 QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
-def configure(level: str = "info", json_lines: bool = False, stream: TextIO | None = None) -> None:
-    """Set up structlog: level filter, time, exception formatting, Redactor, then the renderer."""
+def configure(
+    level: str = "info", json_lines: bool = False, stream: TextIO | None = None, colour: bool | None = None
+) -> None:
+    """Set up structlog: level filter, time, exception formatting, Redactor, then the renderer.
+
+    Human lines by default (colour on a terminal, see ``plugin.logfmt.use_colour``), JSON lines when
+    ``json_lines`` (PLUGIN_LOG_JSON).
+    """
+    out = stream or sys.stderr
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -110,12 +121,12 @@ def configure(level: str = "info", json_lines: bool = False, stream: TextIO | No
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         REDACTOR,
-        _renderer(json_lines),
+        _renderer(json_lines, out, colour),
     ]
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
 

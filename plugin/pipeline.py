@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plugin import summary
 from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
 from plugin.context import CIContext
 from plugin.dockerconfig import existing_config, write_docker_config
@@ -280,13 +281,22 @@ def run(r: Resolved) -> int:
         check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
     # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed
     where = "push-only" if r.builder == "kaniko" and r.settings.push_only else r.builder
+    phase = summary.TIMELINE.phase
     with run_directory(where, r.loaded.env) as run_dir:  # removed even when prepare() fails
-        prep = prepare(r, run_dir)
+        with phase("prepare"):
+            prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision
             log.info("build.skipped", reason=prep.decision.reason, digest=prep.decision.digest)
-            write_outputs(r, result_for(r, prep, prep.decision.digest, skipped=True))
+            result = result_for(r, prep, prep.decision.digest, skipped=True)
+            with phase("outputs"):
+                write_outputs(r, result)
+            summary.log_summary(result, pushed=False, reason=prep.decision.reason)
             return 0
-        digest = build(r, prep, runner)
-        write_outputs(r, result_for(r, prep, digest))
+        with phase("build"):
+            digest = build(r, prep, runner)
+        result = result_for(r, prep, digest)
+        with phase("outputs"):
+            write_outputs(r, result)
+        summary.log_summary(result, pushed=not r.settings.no_push)
         return 0

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from plugin import envfile
+from plugin.anchors import KANIKO_EXECUTOR, builder_from_env, drop_for_builder
 from plugin.errors import ConfigError, Problem
 from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
@@ -26,8 +27,8 @@ from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildField
 from plugin.fieldsets.kaniko import KanikoFields
 from plugin.files import read_text
 from plugin.log import MASK, REDACTOR
+from plugin.types import parse_bool
 
-KANIKO_EXECUTOR = "/kaniko/executor"
 _ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)
 
 
@@ -105,6 +106,15 @@ def aliases(info: FieldInfo) -> tuple[str, ...]:
 
 def is_secret(info: FieldInfo) -> bool:
     return "SecretStr" in repr(info.annotation)
+
+
+def is_boolean(info: FieldInfo) -> bool:
+    return any(getattr(m, "func", None) is parse_bool for m in info.metadata)
+
+
+def boolean_variables() -> frozenset[str]:
+    """Every variable of a boolean field (tri-state ones included)."""
+    return frozenset(v for doc in field_docs() if is_boolean(doc.info) for v in doc.variables)
 
 
 def field_docs() -> list[FieldDoc]:
@@ -213,6 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
     """Validate the environment into Settings; raise ConfigError listing every bad variable."""
     merged = _with_env_file(os.environ if env is None else env)
     _register_secrets(merged)
+    merged, dropped = drop_for_builder(merged, boolean_variables(), builder_from_env(merged))
     values = {k: v for k, v in merged.items() if v.strip() != ""}
     token = _ENVIRONMENT.set(values)
     try:
@@ -227,5 +238,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
     problems = cross_field_problems(settings, merged)
     if problems:
         raise ConfigError(problems)
-    warnings = _unknown_warnings(merged) + meaning_warnings(settings, merged)
+    warnings = dropped + _unknown_warnings(merged) + meaning_warnings(settings, merged)
     return Loaded(settings, merged, warnings)

@@ -12,8 +12,15 @@ _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
 
 
 def derived_registry(account: str, region: str) -> str:
-    """The private ECR host of an account in a region (China regions use amazonaws.com.cn)."""
-    return RegistryHost.for_account(account, region).host
+    """The private ECR host of an account in a region (China regions use amazonaws.com.cn).
+
+    An account that is not 12 digits only gets this far with PLUGIN_NO_PUSH (plugin.checks refuses it
+    otherwise): the host is then only a name in the image references.
+    """
+    try:
+        return RegistryHost.for_account(account, region).host
+    except ValueError:
+        return f"{account}.dkr.ecr.{region}.amazonaws.com"
 
 
 @dataclass(frozen=True)

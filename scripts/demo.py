@@ -1,4 +1,4 @@
-"""`make demo`: the plugin's main job on local stand-ins for AWS.
+"""`make demo`: the plugin's main job on local stand-ins for AWS (`make demo-fail`: a failing run).
 
 Starts the AWS emulator (moto: ECR + STS over HTTP) and a real OCI registry that accepts only the
 ECR token the emulator issues, then runs the plugin as a CI runner would (environment variables
@@ -71,7 +71,9 @@ def report(out: Path, registry: RegistryProcess) -> None:
     print((out / "drone-output.env").read_text().rstrip())
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """The demo; with ``--fail``, the same run with a build stage that does not exist, which must fail."""
+    failing = "--fail" in argv
     out = ROOT / ".work" / "demo"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="demo-", dir="/tmp") as tmp:
@@ -79,7 +81,12 @@ def main() -> int:
         with running_moto() as moto_url, running_registry(work / "registry") as registry:
             print(f"demo: AWS emulator at {moto_url}; registry at {registry.host} (takes only the ECR token)")
             env = plugin_env(moto_url, registry.host, work, out)
+            if failing:
+                env["PLUGIN_TARGET"] = "no-such-stage"
             plugin = subprocess.run([sys.executable, "-m", "plugin"], env=env, cwd=ROOT, check=False)
+            if failing:
+                print(f"\ndemo: the plugin failed as it should, with exit status {plugin.returncode}")
+                return 0 if plugin.returncode not in (0, 70) else 1
             if plugin.returncode != 0:
                 print(f"demo: the plugin failed with exit status {plugin.returncode}", file=sys.stderr)
                 return plugin.returncode
@@ -88,4 +95,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -17,8 +17,18 @@ def _arg_key(arg: str) -> str:
     return arg.split("=", 1)[0].strip().lower()
 
 
-def _from_env(name: str, env: Mapping[str, str]) -> str | None:
-    for candidate in (name, name.lower(), name.upper(), f"HARNESS_{name.upper()}"):
+def from_env_names(name: str) -> list[str]:
+    """The build-arg names one PLUGIN_BUILD_ARGS_FROM_ENV entry gives: as written, then upper-cased.
+
+    plugins/ecr and buildx-ecr pass both (``MyVar`` and ``MYVAR``), so a Dockerfile's ``ARG MyVar`` and
+    ``ARG MYVAR`` both get the value; an all-upper name is passed once.
+    """
+    return list(dict.fromkeys((name, name.upper())))
+
+
+def from_env_value(name: str, env: Mapping[str, str]) -> str | None:
+    """The value of a PLUGIN_BUILD_ARGS_FROM_ENV entry: from ``name``, ``NAME``, then ``HARNESS_NAME``."""
+    for candidate in (name, name.upper(), f"HARNESS_{name.upper()}"):
         if env.get(candidate):
             return env[candidate]
     return None
@@ -34,15 +44,19 @@ def _register_proxy_password(url: str) -> None:
 
 def _env_values(settings: Settings, ctx: CIContext, env: Mapping[str, str]) -> list[tuple[str, str]]:
     """(NAME, value) of every build argument whose value comes from the environment, in argv order:
-    PLUGIN_BUILD_ARGS_FROM_ENV, then the proxies that PLUGIN_BUILD_ARGS does not already set."""
+    PLUGIN_BUILD_ARGS_FROM_ENV, then the proxies that no build argument already sets.
+
+    Values taken from the environment are registered as secrets: they often carry tokens.
+    """
     out: list[tuple[str, str]] = []
+    user_keys = {arg.split("=", 1)[0].strip() for arg in settings.effective_build_args()}
     for name in settings.build_args_from_env:
-        value = _from_env(name, env)
-        if value is None:
-            continue
+        value = from_env_value(name, env)
+        if value is None or user_keys & {name, name.upper(), f"HARNESS_{name.upper()}"}:
+            continue  # unset, or the user's own PLUGIN_BUILD_ARGS entry wins (as with the anchors)
         REDACTOR.add(value)
-        out += [(key, value) for key in dict.fromkeys((name.upper(), name.lower()))]
-    given = {_arg_key(a) for a in settings.effective_build_args()}
+        out += [(key, value) for key in from_env_names(name)]
+    given = {key.lower() for key in user_keys} | {key.lower() for key, _ in out}
     for name, value in ctx.proxies.items():
         if name in given:
             continue

@@ -17,7 +17,6 @@ def _upper(value: object) -> object:
 
 Upper = BeforeValidator(_upper)
 _REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
-_ACCOUNT = re.compile(r"\d{12}")
 
 
 def _matches(pattern: re.Pattern[str], expected: str) -> Callable[[str | None], str | None]:
@@ -35,8 +34,10 @@ class AwsFields(BaseModel):
     region: Annotated[str, AfterValidator(_matches(_REGION, "an AWS region such as us-east-1"))] = env(
         "PLUGIN_REGION", "ECR_REGION", "AWS_REGION", default="us-east-1", doc="AWS region of the registry."
     )
-    account: Annotated[Str, AfterValidator(_matches(_ACCOUNT, "a 12-digit AWS account id"))] = env(
-        "PLUGIN_ACCOUNT", doc="AWS account id (12 digits); with the region it gives the registry host."
+    account: Str = env(
+        "PLUGIN_ACCOUNT",
+        doc="AWS account id (12 digits); with the region it gives the registry host. Checked with the other "
+        "settings: not 12 digits is an error, or a warning with PLUGIN_NO_PUSH (nothing goes to ECR).",
     )
     access_key: Str = env(
         "PLUGIN_ACCESS_KEY",

@@ -43,19 +43,26 @@ class BuildFields(BaseModel):
     tags: Annotated[OptCommaList, Uses(ALL)] = env(
         "PLUGIN_TAGS",
         "PLUGIN_TAG",
-        doc="Tags to push. Default: the lines/commas of ./.tags when it exists, else `latest`.",
+        doc="Tags to push. Default: the lines/commas of ./.tags when it exists, else `latest`. "
+        "PLUGIN_TAG is read by docker and buildx only (kaniko-ecr never read it).",
     )
     auto_tag: Bool = env(
         "PLUGIN_AUTO_TAG",
         "PLUGIN_DEFAULT_TAGS",
         default=False,
-        doc="Compute tags from DRONE_COMMIT_REF: `latest` on the default branch, semver parts on a git tag.",
+        doc="Compute tags from DRONE_COMMIT_REF: `latest` on the default branch, semver parts on a git tag. "
+        "PLUGIN_DEFAULT_TAGS is read by docker and buildx only (kaniko-ecr never read it).",
     )
     auto_tag_suffix: Str = env(
-        "PLUGIN_AUTO_TAG_SUFFIX", "PLUGIN_DEFAULT_SUFFIX", doc="Suffix appended to every auto tag."
+        "PLUGIN_AUTO_TAG_SUFFIX",
+        "PLUGIN_DEFAULT_SUFFIX",
+        doc="Suffix appended to every auto tag (PLUGIN_DEFAULT_SUFFIX: docker and buildx only).",
     )
-    expand_tag: Bool = env(
-        "PLUGIN_EXPAND_TAG", default=False, doc="Expand each semver tag: v1.2.3 becomes 1, 1.2 and 1.2.3."
+    expand_tag: Annotated[Bool, Uses(KANIKO)] = env(
+        "PLUGIN_EXPAND_TAG",
+        default=False,
+        doc="Expand each semver tag: v1.2.3 becomes 1, 1.2 and 1.2.3 (kaniko only: docker and buildx push "
+        "tags as given, as plugins/ecr and buildx-ecr did).",
     )
     tags_plus: Annotated[Literal["replace", "reject"], Lower] = env(
         "PLUGIN_TAG_PLUS",
@@ -102,7 +109,8 @@ class BuildFields(BaseModel):
     build_args_from_env: Annotated[CommaList, Uses(ALL)] = env(
         "PLUGIN_BUILD_ARGS_FROM_ENV",
         factory=list,
-        doc="Environment variables passed as build arguments (value from NAME, name or HARNESS_NAME).",
+        doc="Environment variables passed as build arguments, under the name as written and upper-cased "
+        "(`MyVar` gives `MyVar` and `MYVAR`); the value comes from `MyVar`, `MYVAR` or `HARNESS_MYVAR`.",
     )
     target: Annotated[Str, Flag("--target", ALL)] = env("PLUGIN_TARGET", doc="Build stage to target.")
     custom_labels: Annotated[CommaList, Uses(ALL)] = env(
@@ -267,7 +275,13 @@ class PluginFields(BaseModel):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Lower] = env(
         "PLUGIN_LOG_LEVEL", default="info", doc="The plugin's own log level."
     )
-    log_json: Bool = env("PLUGIN_LOG_JSON", default=False, doc="Write the plugin's logs as JSON lines.")
+    log_json: Bool = env(
+        "PLUGIN_LOG_JSON",
+        default=False,
+        doc="Write the plugin's own log lines as JSON (event id, a `message` sentence, the fields) instead "
+        "of short human lines. The builder's output is streamed as it is either way. Colour: only on a "
+        "terminal, never with NO_COLOR, always with FORCE_COLOR. (PLUGIN_LOG_FORMAT is kaniko's.)",
+    )
 
 
 __all__ = ["BuildFields", "PluginFields", "TargetFields"]

@@ -93,7 +93,9 @@ class KanikoFields(BaseModel):
         )
     )
     log_format: Annotated[Str, Flag("--log-format", KANIKO)] = env(
-        "PLUGIN_LOG_FORMAT", doc="kaniko log format: text, color or json."
+        "PLUGIN_LOG_FORMAT",
+        doc="kaniko's own log format (--log-format: text, color or json), as with kaniko-ecr; the "
+        "plugin's own lines follow PLUGIN_LOG_JSON.",
     )
     log_timestamp: Annotated[Bool, _switch("--log-timestamp")] = env(
         "PLUGIN_LOG_TIMESTAMP", default=False, doc="Timestamps in kaniko's log."

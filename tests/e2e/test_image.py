@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 import requests
-from dotenv import dotenv_values
 
 from tests.support.buildkit import RUNC_DROPCAP, buildkit_assets_dir, exit0_program
 from tests.support.cmdline import CmdlinePoller
 from tests.support.e2e import ECR_HOST, Engine, build_image, env_file
-from tests.support.plugin_run import OciRegistry
+from tests.support.plugin_run import OciRegistry, drone_output_values
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ECR_PASSWORD
 
@@ -367,5 +366,4 @@ def registry_manifest(registry: Registry, repo: str, ref: str) -> dict[str, Any]
 
 
 def drone_values(out: Path) -> dict[str, str]:
-    """DRONE_OUTPUT as a dotenv reader sees it."""
-    return {k: v or "" for k, v in dotenv_values(out / "drone-output.env").items()}
+    return drone_output_values(out / "drone-output.env")

@@ -26,7 +26,7 @@ import pytest
 from tests.support.cmdline import CmdlinePoller
 from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
-from tests.support.plugin_run import OciRegistry, ecr_client
+from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ServiceError, running_registry
 
@@ -157,18 +157,17 @@ def oci(registry: Registry) -> OciRegistry:
 
 
 def drone_output(out: Path) -> dict[str, str]:
-    pairs = (
-        line.split("=", 1) for line in (out / "drone-output.env").read_text().splitlines() if "=" in line
-    )
-    return {k: v.strip('"') for k, v in pairs}
+    return drone_output_values(out / "drone-output.env")
 
 
 # -- the image itself ----------------------------------------------------------------------------
 
 
 class TestKanikoImage:
-    def test_layout_version_and_default_builder(self, engine: Engine, image: KanikoImage):
-        """No shell, no /tmp (the official layout); KANIKO_VERSION set; plan defaults to kaniko."""
+    def test_layout_version_and_default_builder(self, engine: Engine, image: KanikoImage, tmp_path: Path):
+        """No shell, no /tmp (the official layout); KANIKO_VERSION set; plan defaults to kaniko (in a
+        mounted workspace: plan checks that the Dockerfile is there)."""
+        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
         inspect = json.loads(engine.docker("image", "inspect", image.name).stdout)[0]["Config"]
         env = dict(item.split("=", 1) for item in inspect["Env"])
         assert parse_label(env["KANIKO_VERSION"]) == image.label or image.label == "custom"
@@ -182,7 +181,7 @@ class TestKanikoImage:
             )  # fmt: skip
             assert probe.returncode == 0, f"{missing} exists in {image.name}"
         plan = engine.run(
-            "--network", "host", command="plan", image=image.name,
+            "--network", "host", "-v", f"{tmp_path}:/workspace", command="plan", image=image.name,
             env={"PLUGIN_REPO": "team/app", "PLUGIN_REGISTRY": ECR_HOST},
         )  # fmt: skip
         assert plan.returncode == 0, plan.stderr

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 import requests
-from dotenv import dotenv_values
 
 from tests.support.buildkit import (
     BUILDKIT_IMAGE,
@@ -33,7 +32,16 @@ from tests.support.buildkit import (
 )
 from tests.support.cmdline import CmdlinePoller
 from tests.support.moto_server import MotoServer
-from tests.support.plugin_run import AWS_KEY_ID, AWS_SECRET, ROOT, PluginRun, base_env, ecr_client, run_plugin
+from tests.support.plugin_run import (
+    AWS_KEY_ID,
+    AWS_SECRET,
+    ROOT,
+    PluginRun,
+    base_env,
+    drone_output_values,
+    ecr_client,
+    run_plugin,
+)
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import ServiceError, running_dockerd, running_registry
 
@@ -106,8 +114,7 @@ class Outputs:
         return self.base / "artifact.json"
 
     def values(self) -> dict[str, str]:
-        """DRONE_OUTPUT as a dotenv reader sees it."""
-        return {k: v or "" for k, v in dotenv_values(self.drone_output).items()}
+        return drone_output_values(self.drone_output)
 
 
 @dataclass

@@ -248,6 +248,18 @@ class TestSuccessfulRun:
         for blob in oci(registry).raw_blobs(pushed.repo, "latest"):
             assert BUILD_SECRET.encode() not in blob
 
+    def test_the_log_is_for_people_and_ends_with_one_summary(self, pushed, registry):
+        """Short human lines on stderr, the builder's own output on stdout, one summary at the end."""
+        lines = pushed.run.stderr.splitlines()
+        summary = [i for i, line in enumerate(lines) if line.endswith("(summary.pushed)")]
+        assert len(summary) == 1, pushed.run.stderr
+        head = lines[summary[0]]
+        assert f"INFO  Pushed {pushed.repo} to {registry.host}  tags={','.join(TAGS)} digest=sha256:" in head
+        assert lines[summary[0] + 1].lstrip().startswith("seconds: settings ")
+        assert lines[summary[0] + 1].rstrip().split(", ")[-1].startswith("total ")
+        assert not [line for line in lines if "timestamp=" in line or "level=" in line]
+        assert "[internal] load build definition from Dockerfile" in pushed.run.stdout
+
     def test_no_secret_reaches_output_or_files(self, pushed):
         """AWS keys, the build secret and the ECR password are in no stream, no output file, no card."""
         token = base64.b64encode(f"AWS:{ECR_PASSWORD}".encode()).decode()

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import boto3
 import requests
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"  # moto's account for any unknown access key
@@ -48,6 +49,11 @@ class PluginRun:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+
+def drone_output_values(path: str | Path) -> dict[str, str]:
+    """DRONE_OUTPUT as the runners read it (a dotenv file; the plugin quotes its values)."""
+    return {key: value or "" for key, value in dotenv_values(path).items()}
 
 
 def base_env(moto_url: str, registry_host: str, storage_path: str | Path, **extra: str) -> dict[str, str]:

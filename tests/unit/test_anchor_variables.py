@@ -91,6 +91,11 @@ COMPANIONS = {
     "access_key": {"PLUGIN_SECRET_KEY": "companion-secret"},
     "secret_key": {"PLUGIN_ACCESS_KEY": "AKIACOMPANION"},
     "push_only": {"PLUGIN_SOURCE_TAR_PATH": "image.tar"},
+    # Tag variables are read per builder, as their anchors read them (plugin.anchors).
+    "expand_tag": {"PLUGIN_BUILDER": "kaniko"},
+    "tags": {"PLUGIN_BUILDER": "docker"},
+    "auto_tag": {"PLUGIN_BUILDER": "docker"},
+    "auto_tag_suffix": {"PLUGIN_BUILDER": "docker"},
 }
 # Fields whose type needs a particular value: (what is set, what the field holds).
 SPECIAL_VALUES: dict[str, tuple[str, Any]] = {

@@ -178,7 +178,6 @@ class TestKanikoArgvSnapshots:
                 "--build-arg=A=1",
                 "--build-arg=B=2",
                 "--build-arg=GIT_SHA",
-                "--build-arg=git_sha",
                 "--build-arg=http_proxy",
                 "--build-arg=HTTP_PROXY",
                 "--label=team=core",

@@ -100,8 +100,11 @@ class TestMalformed:
             ("https://", "the registry host is empty"),
             (f"{A}.dkr.ecr.us-east-1.amazonaws.com/team", "must be a bare host name, without a path or port"),
             (f"{A}.dkr.ecr.us-east-1.amazonaws.com:443", "must be a bare host name, without a path or port"),
-            ("12345.dkr.ecr.us-east-1.amazonaws.com", "the account '12345' must be 12 digits"),
-            ("abcdefghijkl.dkr.ecr.us-east-1.amazonaws.com", "the account 'abcdefghijkl' must be 12 digits"),
+            ("12345.dkr.ecr.us-east-1.amazonaws.com", "12 digits (e.g. 123456789012); '12345' has 5 digits"),
+            (
+                "abcdefghijkl.dkr.ecr.us-east-1.amazonaws.com",
+                "'abcdefghijkl' has characters that are not digits",
+            ),
             (f"{A}.dkr.ecr.useast1.amazonaws.com", "'useast1' is not an AWS region"),
             (f"{A}.dkr.ecr.cn-north-1.amazonaws.com", "region cn-north-1 is served under 'amazonaws.com.cn'"),
             (f"{A}.dkr.ecr.us-east-1.amazonaws.com.cn", "region us-east-1 is served under 'amazonaws.com'"),
@@ -122,7 +125,7 @@ class TestMalformed:
     @pytest.mark.parametrize(
         ("account", "region", "dualstack", "message"),
         [
-            ("1234", "us-east-1", False, "AWS account '1234' must be 12 digits"),
+            ("1234", "us-east-1", False, "the account must be an AWS account id, which is 12 digits"),
             (A, "mars-1", False, "'mars-1' is not an AWS region"),
             (A, "us-isob-east-1", True, "has no dual-stack ECR endpoint"),
         ],
@@ -145,7 +148,7 @@ class TestParseOrNone:
 
     def test_ecr_looking_host_that_is_malformed_still_raises(self) -> None:
         """A typo in an ECR host is an error, not silently "some other registry"."""
-        with pytest.raises(ValueError, match="must be 12 digits"):
+        with pytest.raises(ValueError, match="which is 12 digits"):
             RegistryHost.parse_or_none("1234.dkr.ecr.us-east-1.amazonaws.com")
 
     def test_ecr_host_parses(self) -> None:

@@ -55,8 +55,12 @@ class TestEmptyVariable:
 class TestAliasPrecedence:
     """Where several variables feed one setting, the first non-empty in the documented order wins."""
 
-    def test_plugin_tags_wins_over_plugin_tag(self) -> None:
-        assert load(PLUGIN_TAGS="a,b", PLUGIN_TAG="c").tags == ["a", "b"]
+    def test_plugin_tag_wins_over_plugin_tags_for_docker(self) -> None:
+        """plugins/ecr (urfave `PLUGIN_TAG,PLUGIN_TAGS`) reads PLUGIN_TAG first (plugin.anchors)."""
+        assert load(PLUGIN_BUILDER="docker", PLUGIN_TAGS="a,b", PLUGIN_TAG="c").tags == ["c"]
+
+    def test_kaniko_reads_plugin_tags_only(self) -> None:
+        assert load(PLUGIN_BUILDER="kaniko", PLUGIN_TAGS="a,b", PLUGIN_TAG="c").tags == ["a", "b"]
 
     @pytest.mark.parametrize(
         ("env", "region"),
@@ -235,7 +239,13 @@ class TestConfigError:
     def test_three_bad_variables_in_one_exact_message(self) -> None:
         with pytest.raises(ConfigError) as caught:
             load_settings(
-                {**REPO, "PLUGIN_ENABLE_CACHE": "y", "PLUGIN_CACHE_TTL": "2d", "PLUGIN_ROLE_DURATION": "60"}
+                {
+                    **REPO,
+                    "PLUGIN_BUILDER": "kaniko",
+                    "PLUGIN_ENABLE_CACHE": "y",
+                    "PLUGIN_CACHE_TTL": "2d",
+                    "PLUGIN_ROLE_DURATION": "60",
+                }
             )
         assert caught.value.exit_code == 2
         assert caught.value.message == (

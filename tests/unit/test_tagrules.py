@@ -269,7 +269,12 @@ class TestWithOtherTags:
 
     def test_tags_file_then_rules_and_expand_tag_only_expands_explicit_tags(self, tmp_path: Path) -> None:
         (tmp_path / ".tags").write_text("v2.0.0\n")
-        env = {**TAG, "PLUGIN_EXPAND_TAG": "true", "PLUGIN_TAG_RULES": "type=ref,event=tag"}
+        env = {
+            **TAG,
+            "PLUGIN_BUILDER": "kaniko",
+            "PLUGIN_EXPAND_TAG": "true",
+            "PLUGIN_TAG_RULES": "type=ref,event=tag",
+        }
         assert tags_for(env, tmp_path).tags == ["2", "2.0", "2.0.0", "v1.2.3", "latest"]
 
     def test_auto_tag_then_rules(self, tmp_path: Path) -> None:

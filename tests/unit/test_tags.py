@@ -11,6 +11,7 @@ from plugin.errors import ConfigError, Problem
 from plugin.settings import load_settings
 from plugin.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix
 
+KANIKO = {"PLUGIN_BUILDER": "kaniko"}  # PLUGIN_EXPAND_TAG is kaniko-ecr's
 TAG_GRAMMAR = "a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
 
 
@@ -190,7 +191,10 @@ class TestPlusInTags:
         )
 
     def test_expanded_build_metadata_is_replaced_on_every_label(self, tmp_path: Path) -> None:
-        result = tags_for({"PLUGIN_TAGS": "v1.2.3+linux_amd64", "PLUGIN_EXPAND_TAG": "true"}, tmp_path)
+        result = tags_for(
+            {"PLUGIN_BUILDER": "kaniko", "PLUGIN_TAGS": "v1.2.3+linux_amd64", "PLUGIN_EXPAND_TAG": "true"},
+            tmp_path,
+        )
         assert result.tags == ["1-linux-amd64", "1.2-linux-amd64", "1.2.3-linux-amd64"]
 
 
@@ -246,7 +250,9 @@ class TestExplicitTags:
     def test_duplicates_are_dropped_in_order(self, tmp_path: Path) -> None:
         """Also duplicates that only appear after expansion or `+` replacement."""
         assert tags_for({"PLUGIN_TAGS": "b,a,b,a-1,a+1"}, tmp_path).tags == ["b", "a", "a-1"]
-        assert tags_for({"PLUGIN_TAGS": "v1.2.3,v1.2.4", "PLUGIN_EXPAND_TAG": "1"}, tmp_path).tags == [
+        assert tags_for(
+            KANIKO | {"PLUGIN_TAGS": "v1.2.3,v1.2.4", "PLUGIN_EXPAND_TAG": "1"}, tmp_path
+        ).tags == [
             "1",
             "1.2",
             "1.2.3",
