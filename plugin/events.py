@@ -24,6 +24,8 @@ SENTENCES: dict[str, str] = {
     "settings.not_used": "{variable} is {hint}",
     "settings.kaniko_log_format_unused": "{variable} does nothing with this builder: {hint}",
     "tags.adjusted": "Tag changed: {note}",
+    "tags.resolved": "The tags of this run, with what made each",
+    "tags.rule_skipped": "No tag from {rule}; {reason}",
     "buildx.setting_not_used": "{variable} does nothing with the buildx builder: {hint}",
     # AWS and ECR
     "aws.assumed_role": "Assumed role {role}[ as {assumed}]",
@@ -40,6 +42,9 @@ SENTENCES: dict[str, str] = {
     "ecr.tags": "Looked up the tags in {repository}",
     "ecr.describe_denied": "Not allowed to describe {repository}; {hint}",
     "ecr.immutable_all_exist": "{hint}",
+    "ecr.pull_login": "Pulls from {registry} use its ECR login",
+    "ecr.pull_login_failed": "No ECR login for {registry}, so pulls from it are anonymous: {reason}",
+    "ecr.pull_login_skipped": "No ECR logins for pulling base images: {reason}",
     "trust.ca_added": "Trusting the CA in {ca} for this run",
     "dockerconfig.creds_store_dropped": "Left credsStore out of this run's Docker config: {reason}",
     "dockerconfig.cred_helper_dropped": "Left the credential helper for {registry} out of this run's "
@@ -48,15 +53,30 @@ SENTENCES: dict[str, str] = {
     "dockerd.ready": "dockerd answers after {seconds}s",
     "dockerd.stopped": "dockerd stopped (exit {status})",
     "dockerd.umount_failed": "Could not unmount {mount}: {error}",
+    "dockerd.run_dir_moved": "dockerd runs in {run_dir} instead of {preferred} ({reason})",
+    "kaniko.version": "The kaniko executor is {version}",
+    "kaniko.version_unknown": "The kaniko executor's version is unknown, so the settings {unchecked} "
+    "were not checked against it; {hint}",
     "step.failed_ignored": "Step {step} failed (exit {status}); it is optional, the run goes on",
     "run.exit": "Step {step} exited with {status}",
+    "run.leftovers_killed": "Step {step} left processes running; killed them",
     "push.retry": "Pushing {image} failed on a registry error; retrying in {wait}s",
     "push.tarball": "Pushed {image}",
     "push.tag_already_there": "Tag {tag} already holds this image in the immutable repository",
     "buildx.metadata_digest_differs": "buildx's metadata file and the registry disagree on the digest; "
     "the registry's is used",
+    "buildx.buildkitd_config": "Wrote the builder's buildkitd.toml to {path}"
+    "[, with {user_config} merged over it]",
+    "buildx.cache": "{cached} of {steps} Dockerfile steps came from the cache",
+    "buildx.pushed": "The registry serves {digest} ({media_type}) for the first tag",
     "build.skipped": "Nothing to build: {reason}",
     "outputs.written": "Wrote the outputs",
+    "outputs.drone_output_unreadable_lines": "DRONE_OUTPUT has lines python-dotenv cannot read "
+    "(line {lines}); {hint}",
+    "outputs.drone_output_values_unreadable": "After the merge, DRONE_OUTPUT does not read back as "
+    "written: {keys}",
+    "outputs.value_escaped": "DRONE_OUTPUT's {key} is written with godotenv's escapes; {hint}",
+    "outputs.restore_failed": "Could not put {file} back as it was: {error}",
     # the end of a run
     "summary.pushed": "Pushed {repository} to {registry}",
     "summary.built": "Built {repository} without pushing it",

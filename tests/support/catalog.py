@@ -52,6 +52,8 @@ DYNAMIC = {
     ("plugin/checks.py", "_registry_problems"): "RegistryHost.for_account's ValueErrors (plugin/hosts.py)",
     ("plugin/fieldsets/aws.py", "check"): "_matches() texts: probed (PLUGIN_REGION)",
     ("plugin/errors.py", "single"): "ConfigError.single's callers are catalogued one by one",
+    ("plugin/files.py", "_problem"): "the callers' what= texts and the reasons: docs/troubleshooting.md, "
+    "'Files that settings name' (PLUGIN_ENV_FILE's is also probed)",
 }
 _EVENT = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 _LOG_METHODS = {"debug", "info", "warning", "error", "critical", "exception"}
