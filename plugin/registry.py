@@ -143,7 +143,9 @@ def manifest(host: str, repository: str, tag: str, auth: tuple[str, str] | None)
     try:
         document = json.loads(body)
     except ValueError:
-        raise RunError(f"registry {host} served no JSON manifest for {repository}:{tag}") from None
+        document = None
+    if not isinstance(document, dict):
+        raise RunError(f"registry {host} served no JSON manifest for {repository}:{tag}")
     media_type = media_type or str(document.get("mediaType") or "")
     digest = digest or "sha256:" + hashlib.sha256(body).hexdigest()
     platforms: dict[str, str] = {}

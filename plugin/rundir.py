@@ -53,7 +53,8 @@ def new_run_dir(builder: str, env: Mapping[str, str], *, required: bool = True) 
     try:
         return Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
     except OSError as err:
-        raise RunError(f"cannot create the run directory in {parent}: {err.strerror or err}") from err
+        where = parent or tempfile.gettempdir()
+        raise RunError(f"cannot create the run directory in {where}: {err.strerror or err}") from err
 
 
 @contextlib.contextmanager

@@ -61,7 +61,10 @@ def _gzip_to(source: IO[bytes], target: Path) -> None:
 
 
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
-    handle = tar.extractfile(name)
+    try:
+        handle = tar.extractfile(name)
+    except KeyError:  # no member of that name
+        handle = None
     if handle is None:
         raise ConfigError.single(VARIABLE, None, f"an image tarball; {name!r} is missing in it")
     return handle
