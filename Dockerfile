@@ -15,7 +15,8 @@ LABEL org.opencontainers.image.title="build-push-ecr" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 
-# The engine (dockerd, containerd, runc, iptables come with docker.io), buildx, Python.
+# The engine (dockerd, containerd, runc, iptables come with docker.io), buildx, cosign (signs what a
+# run pushed when PLUGIN_COSIGN_PRIVATE_KEY is set; docs/supply-chain.md), Python.
 # The apt caches are BuildKit cache mounts: reused by the next build, never in a layer.
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
@@ -26,6 +27,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
         docker.io \
         docker-cli \
         docker-buildx \
+        cosign \
         iptables \
         pigz \
         python3 \

@@ -106,7 +106,12 @@ IGNORED_FOR_BUILDER: dict[str, dict[str, str]] = {
         "PLUGIN_DEFAULT_SUFFIX": "kaniko-ecr's auto-tag suffix is PLUGIN_AUTO_TAG_SUFFIX",
         "PLUGIN_DRY_RUN": "kaniko-ecr never read it and pushed; its switch is PLUGIN_NO_PUSH",
     },
-    "docker": {"PLUGIN_EXPAND_TAG": "plugins/ecr never expanded tags; they are pushed as given"},
+    "docker": {
+        "PLUGIN_EXPAND_TAG": "plugins/ecr never expanded tags; they are pushed as given",
+        "PLUGIN_REPRODUCIBLE": "plugins/ecr never read it, and docker build cannot give the same digest "
+        "twice (layer times come from the checkout and RUN steps): use buildx with "
+        "PLUGIN_BUILDER_DRIVER=docker-container, or kaniko (docs/supply-chain.md)",
+    },
     "buildx": {"PLUGIN_EXPAND_TAG": "plugins/buildx-ecr never expanded tags; they are pushed as given"},
 }
 _SKIP_NOTE = "it never read it and always pushed; tags that already exist are now checked (docs/ecr.md)"
@@ -117,7 +122,11 @@ NEWLY_HONOURED: dict[str, dict[str, str]] = {
         "PLUGIN_BUILD_ARGS_FROM_ENV": "plugins/kaniko-ecr never read it; the variables now reach the build",
     },
     "docker": {},
-    "buildx": {"PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": f"plugins/buildx-ecr: {_SKIP_NOTE}"},
+    "buildx": {
+        "PLUGIN_SKIP_PUSH_IF_TAG_EXISTS": f"plugins/buildx-ecr: {_SKIP_NOTE}",
+        "PLUGIN_REPRODUCIBLE": "plugins/buildx-ecr never read it (kaniko-ecr's); layer times are now "
+        "rewritten to SOURCE_DATE_EPOCH and BuildKit's default provenance is off (docs/supply-chain.md)",
+    },
 }
 
 Warning_ = tuple[str, dict[str, Any]]

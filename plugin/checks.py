@@ -199,8 +199,10 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "PLUGIN_SQUASH needs PLUGIN_EXPERIMENTAL; dropped"},
             )
         )
+    from plugin.signing import setting_warnings  # noqa: PLC0415 - avoids a cycle
+
+    out += setting_warnings(s)
     for name, variable in (
-        ("cosign_private_key", "PLUGIN_COSIGN_PRIVATE_KEY"),
         ("access_token", "ACCESS_TOKEN"),
         ("email", "PLUGIN_EMAIL"),
     ):

@@ -36,12 +36,53 @@ class CIContext(BaseModel):
     commit_branch: str | None = _f("DRONE_COMMIT_BRANCH", "DRONE_BRANCH", "CI_COMMIT_BRANCH")
     pull_request: str | None = _f("DRONE_PULL_REQUEST", "CI_COMMIT_PULL_REQUEST")
     target_branch: str | None = _f("DRONE_TARGET_BRANCH", "CI_COMMIT_TARGET_BRANCH", "GITHUB_BASE_REF")
+    # For the OCI labels (plugin/oci_labels.py): the repository's short name and owner, GitHub-style URLs.
+    repo_short: str | None = _f("DRONE_REPO_NAME", "CI_REPO_NAME")
+    repo_owner: str | None = _f(
+        "DRONE_REPO_NAMESPACE", "DRONE_REPO_OWNER", "CI_REPO_OWNER", "GITHUB_REPOSITORY_OWNER"
+    )
+    github_server: str | None = _f("GITHUB_SERVER_URL")
+    github_repository: str | None = _f("GITHUB_REPOSITORY")
+    source_date_env: str | None = _f("SOURCE_DATE_EPOCH")
+    # Set by planning.resolve (plugin/sourcedate.py), never read from the environment.
+    source_date: int | None = Field(default=None, exclude=True)
+    source_date_origin: str | None = Field(default=None, exclude=True)
     proxies: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CIContext:
-        values = {k: v for k, v in env.items() if v != ""}
+        values = {k: v for k, v in env.items() if v != "" and k not in ("source_date", "source_date_origin")}
         return cls.model_validate({**values, "proxies": proxy_env(env)})
+
+    @property
+    def source_url(self) -> str | None:
+        """The repository's clone URL: the runner's, else GitHub-style server + repository."""
+        if self.remote_url:
+            return self.remote_url
+        if self.github_server and self.github_repository:
+            return f"{self.github_server.rstrip('/')}/{self.github_repository}"
+        return None
+
+    @property
+    def web_url(self) -> str | None:
+        """The repository's web page: the runner's link, else GitHub-style server + repository."""
+        if self.repo_link:
+            return self.repo_link
+        if self.github_server and self.github_repository:
+            return f"{self.github_server.rstrip('/')}/{self.github_repository}"
+        return None
+
+    @property
+    def repo_title(self) -> str | None:
+        """The repository's short name (``app`` of ``team/app``)."""
+        full = self.repo_name or self.github_repository
+        return self.repo_short or (full.rsplit("/", 1)[-1] if full else None)
+
+    @property
+    def vendor(self) -> str | None:
+        """The repository's owner (``team`` of ``team/app``)."""
+        full = self.repo_name or self.github_repository
+        return self.repo_owner or (full.split("/", 1)[0] if full and "/" in full else None)
 
 
 def proxy_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,8 @@ from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
-from plugin.flags import BUILDERS, field_builders, field_flags, field_requirements
+from plugin.fieldsets.supply import SupplyChainFields
+from plugin.flags import BUILDERS, field_builders, field_comparison, field_flags, field_requirements
 from plugin.settings import aliases, is_secret
 from plugin.types import parse_bool, parse_int, split_cache_refs, split_comma, split_semicolon
 
@@ -26,6 +27,7 @@ GROUPS: list[tuple[str, type[BaseModel]]] = [
     ("Docker engine (docker, buildx)", DaemonFields),
     ("docker build", DockerBuildFields),
     ("buildx", BuildxFields),
+    ("Signing, labels and reproducible builds", SupplyChainFields),
     ("Plugin", PluginFields),
 ]
 
@@ -121,6 +123,26 @@ put on a command line.
 """
 
 
+COMPARISON = """
+## Builder comparison
+
+What each builder does with the supply-chain settings (signing, labels, annotations, attestations,
+reproducible images); details in [supply-chain.md](supply-chain.md).
+"""
+
+
+def comparison_rows() -> list[list[str]]:
+    """One row per field with a ``Compare`` marker: the variable, then kaniko, docker, buildx."""
+    rows = []
+    for _, model in GROUPS:
+        for info in model.model_fields.values():
+            found = field_comparison(info)
+            if found is not None:
+                cells = (found.kaniko, found.docker, found.buildx)
+                rows.append([f"**{aliases(info)[0]}**", *(c.replace("|", "\\|") for c in cells)])
+    return rows
+
+
 def render_markdown() -> str:
     out = [HEADER]
     for title, model in GROUPS:
@@ -128,6 +150,10 @@ def render_markdown() -> str:
         out.append("| Variable | Also read from | Type | Default | Builders | Flag | Meaning |")
         out.append("|---|---|---|---|---|---|---|")
         out += ["| " + " | ".join(row) + " |" for row in _rows(model)]
+    out.append(COMPARISON)
+    out.append("| Setting | kaniko | docker | buildx |")
+    out.append("|---|---|---|---|")
+    out += ["| " + " | ".join(row) + " |" for row in comparison_rows()]
     return "\n".join(out) + "\n"
 
 

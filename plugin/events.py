@@ -70,6 +70,16 @@ SENTENCES: dict[str, str] = {
     "buildx.cache": "{cached} of {steps} Dockerfile steps came from the cache",
     "buildx.pushed": "The registry serves {digest} ({media_type}) for the first tag",
     "build.skipped": "Nothing to build: {reason}",
+    # signing, labels, reproducible builds
+    "sign.key": "Signing with the cosign key whose public key is {fingerprint}",
+    "sign.signed": "Signed {image}; the signature is {signature}",
+    "sign.signature_not_read": "The signature manifest's digest could not be read: {reason}",
+    "sign.setting_unused": "{variable} does nothing in this run: {hint}",
+    "reproducible.source_date": "The source date is {date} (SOURCE_DATE_EPOCH={epoch}, from {origin})",
+    "reproducible.no_source_date": "No source date was found (no PLUGIN_SOURCE_DATE_EPOCH, "
+    "SOURCE_DATE_EPOCH or .git); {hint}",
+    "reproducible.attestations_vary": "{variable}: an attestation records when the build ran, so with "
+    "PLUGIN_REPRODUCIBLE each platform's manifest digest repeats but the index's does not",
     "outputs.written": "Wrote the outputs",
     "outputs.drone_output_unreadable_lines": "DRONE_OUTPUT has lines python-dotenv cannot read "
     "(line {lines}); {hint}",

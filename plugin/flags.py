@@ -70,6 +70,20 @@ class Requires:
     what: str
 
 
+@dataclass(frozen=True)
+class Compare:
+    """What each builder does with a supply-chain setting: one row of the builder comparison that
+    docs/settings.md renders (plugin.docs)."""
+
+    kaniko: str
+    docker: str
+    buildx: str
+
+
+def field_comparison(field: FieldInfo) -> Compare | None:
+    return next((m for m in field.metadata if isinstance(m, Compare)), None)
+
+
 def field_requirements(field: FieldInfo) -> list[Requires]:
     return [m for m in field.metadata if isinstance(m, Requires)]
 

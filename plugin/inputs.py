@@ -2,7 +2,8 @@
 
 What is read and checked here: the lifecycle and repository policies, PLUGIN_CONFIG, the user's
 Docker config, the Dockerfile and the build context, the SSH key, the build secrets' files (and
-variables), HARNESS_CA_PATH, the source and destination tarballs, and the output files' places.
+variables), the source tarball, the cosign key and parameters, HARNESS_CA_PATH, and the output
+files' places.
 PLUGIN_ENV_FILE and ``.tags`` are read even earlier, while the settings and tags are resolved, with
 the same readers (``plugin.files``). A run that cannot build stops here with exit 2: nothing is
 created in ECR, no token is fetched, no role assumed.
@@ -177,6 +178,22 @@ def source_tarball(r: Resolved) -> list[Problem]:
     return []
 
 
+def cosign(r: Resolved) -> list[Problem]:
+    """PLUGIN_COSIGN_PRIVATE_KEY is an encrypted cosign key (its text, or a file holding it) and
+    PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.signing)."""
+    from plugin.signing import load_key, param_problems  # noqa: PLC0415 - only when signing
+
+    s = r.settings
+    if s.no_push or s.cosign_private_key is None:
+        return []
+    problems = param_problems(s)
+    try:
+        load_key(s)
+    except ConfigError as exc:
+        problems += exc.problems
+    return problems
+
+
 # -- trust and outputs ------------------------------------------------------------------------------------
 
 
@@ -233,6 +250,7 @@ CHECKS: tuple[Check, ...] = (
     build_secrets,
     builder_config,
     source_tarball,
+    cosign,
     ca_file,
     output_places,
 )

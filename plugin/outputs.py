@@ -41,6 +41,9 @@ class BuildResult:
     skipped: bool = False
     index_digest: str | None = None  # the digest, when the tags point to an index (buildx)
     platform_digests: dict[str, str] = field(default_factory=dict)  # "linux/arm64" -> image manifest digest
+    # cosign signatures, one per registry: {"image": <reg>/<repo>@<digest>, "signature": <.sig ref>,
+    # "digest": <signature manifest digest> (when the registry said it)}
+    signatures: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -64,6 +67,11 @@ def output_values(result: BuildResult) -> dict[str, str]:
         values["platform_digests"] = ",".join(f"{p}={d}" for p, d in result.platform_digests.items())
         for platform, digest in result.platform_digests.items():
             values[platform_key(platform)] = digest
+    if result.signatures:
+        values["signature"] = result.signatures[0]["signature"]
+        values["signatures"] = ",".join(s["signature"] for s in result.signatures)
+        if result.signatures[0].get("digest"):
+            values["signature_digest"] = result.signatures[0]["digest"]
     return values
 
 
@@ -104,6 +112,8 @@ def artifact(result: BuildResult, registry_type: str = "ECR") -> dict[str, Any]:
     data: dict[str, Any] = {"registryType": registry_type, "registryUrl": result.registry, "images": images}
     if result.platform_digests:
         data["platforms"] = [{"platform": p, "digest": d} for p, d in result.platform_digests.items()]
+    if result.signatures:
+        data["signatures"] = [dict(s) for s in result.signatures]
     return {"kind": ARTIFACT_KIND, "data": data}
 
 

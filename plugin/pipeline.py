@@ -29,6 +29,7 @@ from plugin.pull_logins import pull_logins
 from plugin.registry import Manifest
 from plugin.rundir import new_run_dir, run_directory
 from plugin.settings import Settings
+from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target import Target
 from plugin.trust import trust_from_context
@@ -282,7 +283,10 @@ def run(r: Resolved) -> int:
     # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed
     where = "push-only" if r.builder == "kaniko" and r.settings.push_only else r.builder
     phase = summary.TIMELINE.phase
+    signer = prepare_signer(r.settings, r.loaded.env)  # the cosign key and cosign itself, before AWS
     with run_directory(where, r.loaded.env) as run_dir:  # removed even when prepare() fails
+        if signer is not None:
+            signer.check(runner, run_dir)  # the key's password: exit 2 before any AWS call
         with phase("prepare"):
             prep = prepare(r, run_dir)
         if prep.skipped:
@@ -296,6 +300,9 @@ def run(r: Resolved) -> int:
         with phase("build"):
             digest = build(r, prep, runner)
         result = result_for(r, prep, digest)
+        if signer is not None and digest:
+            with phase("sign"):  # a failure is exit 1 after saying the image was pushed; no outputs
+                result.signatures = signer.sign(runner, prep.target, digest, prep.auths, prep.docker_config)
         with phase("outputs"):
             write_outputs(r, result)
         summary.log_summary(result, pushed=not r.settings.no_push)

@@ -43,7 +43,7 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
         _check_buildx(loaded)
     else:
         _check_attestations(loaded, builder)
-    ctx = CIContext.from_env(loaded.env)
+    ctx = _with_source_date(loaded.settings, CIContext.from_env(loaded.env), builder, workdir)
     tags = resolve_tags(loaded.settings, ctx, workdir, loaded.env)
     for skipped in tags.skipped:
         log.info("tags.rule_skipped", **skipped)
@@ -51,6 +51,22 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
         log.info("tags.resolved", tags=tags.sources())
     target = resolve_target(loaded.settings, tags.tags)
     return Resolved(loaded, ctx, tags, target, builder)
+
+
+def _with_source_date(settings: Settings, ctx: CIContext, builder: str, workdir: Path | None) -> CIContext:
+    """The context with the build's source date, when one is asked for (plugin.sourcedate)."""
+    from plugin.sourcedate import SourceDate, resolve_source_date, wanted  # noqa: PLC0415
+
+    if not wanted(settings):
+        return ctx
+    found = resolve_source_date(settings, ctx, workdir)
+    if found is None and builder == "buildx":
+        found = SourceDate(0, "none found")
+        log.warning("reproducible.no_source_date", hint="set PLUGIN_SOURCE_DATE_EPOCH; 0 (1970) is used")
+    if found is None:
+        return ctx
+    log.info("reproducible.source_date", epoch=found.epoch, date=found.iso, origin=found.origin)
+    return ctx.model_copy(update={"source_date": found.epoch, "source_date_origin": found.origin})
 
 
 def _check_buildx(loaded: Loaded) -> None:
@@ -65,10 +81,13 @@ def _check_buildx(loaded: Loaded) -> None:
 
 
 def _check_attestations(loaded: Loaded, builder: str) -> None:
-    """PLUGIN_PROVENANCE / PLUGIN_SBOM are buildx-only: refused by name with the other builders."""
+    """PLUGIN_PROVENANCE / PLUGIN_SBOM are buildx-only: refused by name with the other builders; so are
+    annotations and PLUGIN_REPRODUCIBLE with docker."""
     from plugin.builders.buildx_checks import attestation_problems_elsewhere  # noqa: PLC0415
+    from plugin.supply_checks import supply_problems  # noqa: PLC0415
 
     problems = attestation_problems_elsewhere(loaded.settings, builder)
+    problems += supply_problems(loaded.settings, builder)
     if problems:
         raise ConfigError(problems)
 
@@ -161,6 +180,13 @@ def plan_document(r: Resolved) -> dict[str, Any]:
         return doc
     doc["ecr"] = ecr_actions(r)
     doc["steps"] = builder_plan(r, r.loaded.env).to_json()
+    if r.settings.cosign_private_key is not None and not r.settings.no_push:
+        from plugin.signing import plan_steps  # noqa: PLC0415 - only when signing
+
+        signing = plan_steps(r.settings, r.target, r.loaded.env, "<run dir>/docker-config")
+        doc["sign"] = [step.to_json() for step in signing]
+    if r.ctx.source_date is not None:
+        doc["source_date"] = {"epoch": r.ctx.source_date, "origin": r.ctx.source_date_origin}
     if r.builder == "kaniko" and r.settings.push_only:
         doc["push_tarball"] = {"source": r.settings.source_tar_path, "destinations": doc["destinations"]}
     elif r.builder == "kaniko":

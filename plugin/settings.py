@@ -25,6 +25,7 @@ from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
+from plugin.fieldsets.supply import SupplyChainFields
 from plugin.files import read_text
 from plugin.log import MASK, REDACTOR
 from plugin.types import parse_bool
@@ -42,6 +43,7 @@ class MappingEnvSource(EnvSettingsSource):
 
 class Settings(
     PluginFields,
+    SupplyChainFields,
     BuildxFields,
     DockerBuildFields,
     DaemonFields,

@@ -2,12 +2,13 @@
 # Install the Debian packages the tests and the demo need: a Docker engine (dockerd 20.10 and its
 # CLI, whose built-in BuildKit client supports --secret), an OCI registry, skopeo, a static busybox
 # for the example image, htpasswd for the registry's bcrypt users, util-linux (unshare: the plugin
-# runs dockerd in its own PID and mount namespace), e2fsprogs (chattr: the tests' read-only outputs)
-# and debootstrap (the image tests build the plugin images on a debootstrapped Debian base).
+# runs dockerd in its own PID and mount namespace), e2fsprogs (chattr: the tests' read-only outputs),
+# debootstrap (the image tests build the plugin images on a debootstrapped Debian base) and git (the
+# reproducible-build tests make real checkouts whose commit time the plugin reads from .git).
 # Idempotent; run as root. Runs `apt-get update` only when something is missing; never adds sources.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils util-linux e2fsprogs debootstrap)
+PACKAGES=(docker.io docker-registry skopeo busybox-static apache2-utils util-linux e2fsprogs debootstrap git)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps.sh: must run as root (apt-get install)" >&2

@@ -20,7 +20,14 @@ from datetime import datetime
 from plugin.builders.buildkitd import CONFIGURABLE_DRIVERS, generated_config, loaded_buildkit
 from plugin.builders.buildx_cache import cache_from_specs, cache_to_specs, created_driver
 from plugin.builders.buildx_checks import buildx_problems, buildx_warnings
-from plugin.builders.common import build_arg_env, build_args, labels, secret_args
+from plugin.builders.common import (
+    annotation_args,
+    build_arg_env,
+    build_args,
+    labels,
+    secret_args,
+    source_date_args,
+)
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
@@ -35,6 +42,7 @@ _PLAN_DIR = "/tmp/build-push-ecr"  # noqa: S108 - placeholders shown by `plan`; 
 _MARKED_FIELDS = tuple(name for name in Settings.model_fields if name != "cache_to")
 # PLUGIN_SINGLE_MANIFEST's output: one image manifest with Docker's media types (as docker and kaniko push).
 SINGLE_MANIFEST_OUTPUT = "--output=type=image,push=true,oci-mediatypes=false"
+REWRITE_TIMESTAMP = "rewrite-timestamp=true"
 PROVENANCE_MODES = {"false": "false", "true": "true", "min": "mode=min", "max": "mode=max"}
 
 __all__ = ["BuildxRun", "buildx_plan", "buildx_problems", "buildx_warnings", "created_driver"]
@@ -75,21 +83,34 @@ def pushes(step: Step) -> bool:
 
 
 def output_args(settings: Settings) -> list[str]:
-    """--push (one plain manifest for PLUGIN_SINGLE_MANIFEST); without a push: the tarball, or --load."""
+    """--push (one plain manifest for PLUGIN_SINGLE_MANIFEST); without a push: the tarball, or --load.
+
+    PLUGIN_REPRODUCIBLE adds the exporter's ``rewrite-timestamp=true`` (layer times clamped to
+    SOURCE_DATE_EPOCH), which needs the image output spelled out instead of --push.
+    """
+    rewrite = f",{REWRITE_TIMESTAMP}" if settings.reproducible else ""
     if not settings.no_push:
-        return [SINGLE_MANIFEST_OUTPUT] if settings.single_manifest else ["--push"]
+        if settings.single_manifest:
+            return [SINGLE_MANIFEST_OUTPUT + rewrite]
+        return [f"--output=type=image,push=true{rewrite}"] if rewrite else ["--push"]
     if settings.tar_path and settings.buildx_output_format:
-        return [f"--output=type={settings.buildx_output_format},dest={settings.tar_path}"]
+        return [f"--output=type={settings.buildx_output_format},dest={settings.tar_path}{rewrite}"]
     if settings.tar_path or settings.buildx_load:
         return ["--load"]
     return []
 
 
 def attestation_args(settings: Settings) -> list[str]:
-    """PLUGIN_PROVENANCE, PLUGIN_SBOM (with PLUGIN_SBOM_GENERATOR); none at all for a single manifest."""
+    """PLUGIN_PROVENANCE, PLUGIN_SBOM (with PLUGIN_SBOM_GENERATOR); none at all for a single manifest.
+
+    PLUGIN_REPRODUCIBLE turns BuildKit's default provenance off: it records when the build ran, so
+    the index that carries it would differ from build to build (PLUGIN_PROVENANCE still wins).
+    """
     if settings.single_manifest:
         return ["--provenance=false", "--sbom=false"]
     out = []
+    if settings.reproducible and not settings.provenance:
+        out.append("--provenance=false")  # BuildKit's default provenance holds the build's times
     if settings.provenance:
         value = settings.provenance.strip()
         out.append(f"--provenance={PROVENANCE_MODES.get(value.lower(), value)}")
@@ -122,9 +143,10 @@ def build_argv(
     argv += flag_argv(settings, "buildx", only=_MARKED_FIELDS)
     argv += [f"--cache-from={spec}" for spec in cache_from_specs(settings, target)]
     argv += [f"--cache-to={spec}" for spec in cache_to_specs(settings, target)] if output is None else []
-    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
+    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env) + source_date_args(settings, ctx)]
     argv += secret_args(settings, run.ssh_key_path)
-    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "buildx", now)]
+    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "buildx", now, target)]
+    argv += [f"--annotation={a}" for a in annotation_args(settings, ctx, now, target)]
     return [*argv, settings.context]
 
 
@@ -217,7 +239,8 @@ def _tar_steps(
         return [Step("save", save, env=step_env)]
     fmt = settings.buildx_output_format or "docker"
     export = replace(run, metadata_file=f"{run.metadata_file}.export")
-    out = [f"--output=type={fmt},dest={settings.tar_path}"]
+    rewrite = f",{REWRITE_TIMESTAMP}" if settings.reproducible else ""
+    out = [f"--output=type={fmt},dest={settings.tar_path}{rewrite}"]
     argv = build_argv(settings, ctx, env, destinations, export, target=target, output=out, now=now)
     return [Step("export", tuple(argv), env=step_env)]
 

@@ -99,6 +99,22 @@ def _attestation_problems(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _container_only_problems(settings: Settings) -> list[Problem]:
+    """What the docker driver's exporter drops silently (seen with buildx 0.13): annotations and the
+    layer-time rewrite of PLUGIN_REPRODUCIBLE; refused by name instead."""
+    if created_driver(settings) is not None:
+        return []
+    hint = "needs a container builder: set PLUGIN_BUILDER_DRIVER=docker-container (or remote)"
+    problems = []
+    if settings.reproducible:
+        problems.append(Problem("PLUGIN_REPRODUCIBLE", "true", hint))
+    if settings.oci_annotations:
+        problems.append(Problem("PLUGIN_OCI_ANNOTATIONS", "true", hint))
+    if settings.annotations:
+        problems.append(Problem("PLUGIN_ANNOTATIONS", ",".join(settings.annotations), hint))
+    return problems
+
+
 def attestation_problems_elsewhere(settings: Settings, builder: str) -> list[Problem]:
     """kaniko and docker write no attestations: PLUGIN_PROVENANCE and PLUGIN_SBOM are refused there."""
     if builder == "buildx":
@@ -135,7 +151,8 @@ def buildx_problems(settings: Settings) -> list[Problem]:
         problems.append(
             Problem("PLUGIN_BUILDER_REMOTE_CONN", None, "the BuildKit endpoint (required with driver remote)")
         )
-    return problems + _attestation_problems(settings) + _single_manifest_problems(settings)
+    problems += _attestation_problems(settings) + _single_manifest_problems(settings)
+    return problems + _container_only_problems(settings)
 
 
 def _unused(variable: str, hint: str) -> tuple[str, dict[str, Any]]:
@@ -208,4 +225,8 @@ def buildx_warnings(settings: Settings, env: Mapping[str, str]) -> list[tuple[st
             "kaniko only; expire buildx caches with a lifecycle policy",
         ),
     )
-    return out + [_unused(variable, hint) for variable, hit, hint in checks if hit]
+    out += [_unused(variable, hint) for variable, hit, hint in checks if hit]
+    attesting = bool(settings.provenance and settings.provenance.strip().lower() != "false") or settings.sbom
+    if settings.reproducible and attesting:
+        out.append(("reproducible.attestations_vary", {"variable": "PLUGIN_PROVENANCE/PLUGIN_SBOM"}))
+    return out

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from plugin.context import CIContext
 from plugin.log import REDACTOR
+from plugin.oci_labels import annotation_values, as_args, label_values
 from plugin.settings import Settings
-
-OCI = "org.opencontainers.image"
+from plugin.target import Target
 
 
 def _arg_key(arg: str) -> str:
@@ -81,26 +81,34 @@ def build_arg_env(settings: Settings, ctx: CIContext, env: Mapping[str, str]) ->
     return dict(_env_values(settings, ctx, env))
 
 
-def auto_labels(ctx: CIContext, repo_link: str | None, now: datetime | None = None) -> list[str]:
-    """The OCI labels the docker plugins add: created, revision, source, url."""
-    created = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    labels = [f"{OCI}.created={created}", f"{OCI}.revision={ctx.commit_sha or '00000000'}"]
-    if ctx.remote_url:
-        labels.append(f"{OCI}.source={ctx.remote_url}")
-    link = repo_link or ctx.repo_link
-    if link:
-        labels.append(f"{OCI}.url={link}")
-    return labels
+def labels(
+    settings: Settings,
+    ctx: CIContext,
+    builder: str,
+    now: datetime | None = None,
+    target: Target | None = None,
+) -> list[str]:
+    """Auto labels (docker/buildx), PLUGIN_OCI_LABELS, PLUGIN_LABEL_SCHEMA, then PLUGIN_CUSTOM_LABELS;
+    one value per key, the user's winning (plugin.oci_labels)."""
+    repository, tags = (target.repository, target.tags) if target else ("", ())
+    return as_args(label_values(settings, ctx, builder, repository=repository, tags=tags, now=now))
 
 
-def labels(settings: Settings, ctx: CIContext, builder: str, now: datetime | None = None) -> list[str]:
-    """Auto labels (docker/buildx), PLUGIN_LABEL_SCHEMA, then PLUGIN_CUSTOM_LABELS."""
-    out: list[str] = []
-    if builder != "kaniko":
-        if settings.auto_label:
-            out += auto_labels(ctx, settings.repo_link, now)
-        out += [f"{OCI}.{item}" for item in settings.label_schema]
-    return out + list(settings.custom_labels)
+def annotation_args(
+    settings: Settings, ctx: CIContext, now: datetime | None = None, target: Target | None = None
+) -> list[str]:
+    """PLUGIN_OCI_ANNOTATIONS' keys and PLUGIN_ANNOTATIONS (which win), for ``--annotation``."""
+    repository, tags = (target.repository, target.tags) if target else ("", ())
+    return as_args(annotation_values(settings, ctx, repository=repository, tags=tags, now=now))
+
+
+def source_date_args(settings: Settings, ctx: CIContext) -> list[str]:
+    """The SOURCE_DATE_EPOCH build argument, when the build has a source date (plugin.sourcedate) and
+    PLUGIN_BUILD_ARGS does not already set it."""
+    given = {_arg_key(arg) for arg in settings.effective_build_args()}
+    if ctx.source_date is None or "source_date_epoch" in given:
+        return []
+    return [f"SOURCE_DATE_EPOCH={ctx.source_date}"]
 
 
 def secret_args(settings: Settings, ssh_key_path: str) -> list[str]:

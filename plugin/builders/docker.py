@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin.builders.common import build_arg_env, build_args, labels, secret_args
+from plugin.builders.common import build_arg_env, build_args, labels, secret_args, source_date_args
 from plugin.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.flags import flag_argv
@@ -65,16 +65,22 @@ def uses_buildkit(settings: Settings) -> bool:
 
 
 def build_argv(
-    settings: Settings, ctx: CIContext, env: Mapping[str, str], run: DockerRun, now: datetime | None = None
+    settings: Settings,
+    ctx: CIContext,
+    env: Mapping[str, str],
+    run: DockerRun,
+    now: datetime | None = None,
+    *,
+    target: Target | None = None,
 ) -> list[str]:
     argv = [DOCKER, "build", f"--file={settings.dockerfile}", f"--tag={run.local_image()}"]
     if settings.squash and settings.experimental:
         argv.append("--squash")
     argv += flag_argv(settings, "docker")
     argv += [f"--cache-from={ref}" for ref in settings.cache_from]
-    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
+    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env) + source_date_args(settings, ctx)]
     argv += secret_args(settings, run.ssh_key_path)
-    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "docker", now)]
+    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "docker", now, target)]
     return [*argv, settings.context]
 
 
@@ -106,7 +112,7 @@ def _build_steps(
         **step_env,
         "DOCKER_BUILDKIT": "1" if uses_buildkit(settings) else "0",
     }
-    steps.append(Step("build", tuple(build_argv(settings, ctx, env, run, now)), env=build_env))
+    steps.append(Step("build", tuple(build_argv(settings, ctx, env, run, now, target=target)), env=build_env))
     return steps, run.local_image()
 
 

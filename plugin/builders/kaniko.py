@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugin.builders.common import build_arg_env, build_args, labels
+from plugin.builders.common import annotation_args, build_arg_env, build_args, labels, source_date_args
 from plugin.context import CIContext
 from plugin.flags import flag_argv
 from plugin.plan import Plan, Step
@@ -66,9 +66,10 @@ def executor_argv(
     argv = [EXECUTOR, f"--dockerfile={settings.dockerfile}", f"--context=dir://{settings.context}"]
     if not settings.no_push or settings.tar_path:
         argv += [f"--destination={d}" for d in target.destinations(push_tags)]
-    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env)]
-    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "kaniko", now)]
+    argv += [f"--build-arg={a}" for a in build_args(settings, ctx, env) + source_date_args(settings, ctx)]
+    argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "kaniko", now, target)]
     argv += secret_args(settings)
+    argv += [f"--annotation={a}" for a in annotation_args(settings, ctx, now, target)]
     argv += flag_argv(settings, "kaniko")
     if settings.enable_cache:
         argv.append(

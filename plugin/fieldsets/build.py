@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Flag, Requires, Uses
+from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Compare, Flag, Requires, Uses
 from plugin.types import (
     Bool,
     CacheList,
@@ -119,10 +119,19 @@ class BuildFields(BaseModel):
     label_schema: Annotated[CommaList, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_LABEL_SCHEMA", factory=list, doc="Extra org.opencontainers.image.<KEY>=VALUE labels."
     )
-    auto_label: Annotated[Bool, Uses(DOCKER_BUILDX)] = env(
+    auto_label: Annotated[
+        Bool,
+        Uses(DOCKER_BUILDX),
+        Compare(
+            kaniko="not read (kaniko-ecr added no labels); see PLUGIN_OCI_LABELS",
+            docker="`--label` created, revision, source, url (on by default)",
+            buildx="`--label` created, revision, source, url (on by default)",
+        ),
+    ] = env(
         "PLUGIN_AUTO_LABEL",
         default=True,
-        doc="Add org.opencontainers.image.{created,revision,source,url} labels from the CI context.",
+        doc="Add org.opencontainers.image.{created,revision,source,url} labels from the CI context "
+        "(docker, buildx; PLUGIN_OCI_LABELS adds the rest, for every builder).",
     )
     repo_link: Str = env(
         "PLUGIN_REPO_LINK", "DRONE_REPO_LINK", doc="Source repository URL for the url label."
@@ -248,16 +257,6 @@ class TargetFields(BaseModel):
     access_token: Secret = env(
         "ACCESS_TOKEN",
         doc="Accepted for compatibility (GAR/GCR OAuth login of plugins/docker); not used for ECR.",
-    )
-    cosign_private_key: Secret = env(
-        "PLUGIN_COSIGN_PRIVATE_KEY",
-        doc="Accepted for compatibility; image signing is not done by this plugin yet.",
-    )
-    cosign_password: Secret = env(
-        "PLUGIN_COSIGN_PASSWORD", doc="Accepted for compatibility (cosign key password)."
-    )
-    cosign_params: Str = env(
-        "PLUGIN_COSIGN_PARAMS", doc="Accepted for compatibility (extra cosign arguments)."
     )
 
 

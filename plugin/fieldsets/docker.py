@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_settings import NoDecode
 
-from plugin.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Flag, Uses
+from plugin.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Compare, Flag, Uses
 from plugin.types import Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
 
 
@@ -175,13 +175,23 @@ class BuildxFields(BaseModel):
     buildx_output_format: Annotated[Str, Uses(BUILDX)] = env(
         "PLUGIN_BUILDX_OUTPUT_FORMAT", doc="docker or oci: export the tarball with --output."
     )
-    provenance: Annotated[Str, Uses(BUILDX)] = env(
+    provenance: Annotated[
+        Str,
+        Uses(BUILDX),
+        Compare(
+            kaniko="refused (exit 2)", docker="refused (exit 2)", buildx="`--provenance` (container driver)"
+        ),
+    ] = env(
         "PLUGIN_PROVENANCE",
         doc="Provenance attestation: `false`, `true`, `min`, `max`, or a buildx spec such as "
         "`mode=max,version=v1`. Default: buildx's own (a container builder adds `min`). Needs a "
         "container builder (docker-container, remote).",
     )
-    sbom: Annotated[Bool, Uses(BUILDX)] = env(
+    sbom: Annotated[
+        Bool,
+        Uses(BUILDX),
+        Compare(kaniko="refused (exit 2)", docker="refused (exit 2)", buildx="`--sbom` (container driver)"),
+    ] = env(
         "PLUGIN_SBOM",
         default=False,
         doc="Attach an SBOM attestation (a scanner image runs in BuildKit; see PLUGIN_SBOM_GENERATOR). "
@@ -192,7 +202,15 @@ class BuildxFields(BaseModel):
         doc="The SBOM scanner image (default: BuildKit's docker/buildkit-syft-scanner from Docker Hub); "
         "mirror it into ECR where Docker Hub is out of reach.",
     )
-    single_manifest: Annotated[Bool, Uses(ALL)] = env(
+    single_manifest: Annotated[
+        Bool,
+        Uses(ALL),
+        Compare(
+            kaniko="always one manifest",
+            docker="always one manifest",
+            buildx="`--output=type=image,push=true,oci-mediatypes=false`, no attestations",
+        ),
+    ] = env(
         "PLUGIN_SINGLE_MANIFEST",
         default=False,
         doc="Push one plain image manifest (Docker v2 schema 2): no index, no provenance or SBOM, one "

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Flag, Requires, Uses
+from plugin.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Compare, Flag, Requires, Uses
 from plugin.types import Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
 
 # Flags that v1.24.0, the last upstream release, lacks (builder-flags.md). --annotation came with the
@@ -114,8 +114,21 @@ class KanikoFields(BaseModel):
         default=False,
         doc="Fail instead of falling back to Docker Hub.",
     )
-    reproducible: Annotated[Bool, _switch("--reproducible")] = env(
-        "PLUGIN_REPRODUCIBLE", default=False, doc="Strip timestamps for reproducible images."
+    reproducible: Annotated[
+        Bool,
+        _switch("--reproducible"),
+        Uses(BUILDX),
+        Compare(
+            kaniko="`--reproducible` (times stripped; config `created` is 1970)",
+            docker="ignored with a warning: layer times come from the checkout and RUN steps",
+            buildx="SOURCE_DATE_EPOCH + `rewrite-timestamp=true` (container driver)",
+        ),
+    ] = env(
+        "PLUGIN_REPRODUCIBLE",
+        default=False,
+        doc="Reproducible images: the same commit gives the same digest. kaniko: --reproducible; "
+        "buildx (container driver): SOURCE_DATE_EPOCH (PLUGIN_SOURCE_DATE_EPOCH, else the commit "
+        "time) and layer times rewritten to it; docker cannot (ignored with a warning).",
     )
     single_snapshot: Annotated[Bool, _switch("--single-snapshot")] = env(
         "PLUGIN_SINGLE_SNAPSHOT", default=False, doc="Take one snapshot at the end of the build."
@@ -152,8 +165,20 @@ class KanikoFields(BaseModel):
         "PLUGIN_IMAGE_DOWNLOAD_RETRY", doc="Retries for downloading base images."
     )
     annotations: Annotated[
-        CommaList, Flag("--annotation", KANIKO, "repeat"), _newer("--annotation", FORKS)
-    ] = env("PLUGIN_ANNOTATIONS", factory=list, doc="Image manifest annotations, KEY=VALUE, comma-separated.")
+        CommaList,
+        Uses(KANIKO_BUILDX),  # --annotation, with PLUGIN_OCI_ANNOTATIONS' keys (plugin.oci_labels)
+        _newer("--annotation", FORKS),
+        Compare(
+            kaniko="`--annotation` (kaniko ≥ 1.25.0)",
+            docker="refused (exit 2): `docker push` writes no annotations",
+            buildx="`--annotation` (container driver)",
+        ),
+    ] = env(
+        "PLUGIN_ANNOTATIONS",
+        factory=list,
+        doc="Image manifest annotations, KEY=VALUE, comma-separated (kaniko ≥ 1.25.0; buildx with a "
+        "container driver; refused with docker).",
+    )
     image_format: Annotated[
         Literal["docker", "oci"] | None, Lower, Flag("--image-format", KANIKO), _newer("--image-format")
     ] = env(

@@ -133,7 +133,7 @@ def runner_env(moto_url: str, registry: Registry, **settings: str) -> dict[str, 
     }
 
 
-def run_in_image(engine: Engine, workspace: Path, out: Path, env: dict[str, str]) -> str:
+def run_in_image(engine: Engine, workspace: Path, out: Path, env: dict[str, str], *extra: str) -> str:
     """``docker run`` of the image as a runner does (docker-in-docker); returns its output, status 0.
 
     The environment goes through an env file, as a runner passes it through the engine's API: on the
@@ -144,6 +144,7 @@ def run_in_image(engine: Engine, workspace: Path, out: Path, env: dict[str, str]
         "-v", f"{workspace}:/drone/src",
         "-v", f"{out}:/drone/out",
         "-w", "/drone/src",
+        *extra,
         *env_file(env, out.parent / "env"),
         command="run",
         env={},

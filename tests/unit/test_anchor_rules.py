@@ -73,6 +73,8 @@ class TestBooleanSetsMatchTheReference:
             "PLUGIN_PRE_CLEANUP",
             "PLUGIN_SBOM",  # buildx attestations and the single manifest (#13)
             "PLUGIN_SINGLE_MANIFEST",
+            "PLUGIN_OCI_LABELS",  # OCI labels and annotations from the CI context (#11)
+            "PLUGIN_OCI_ANNOTATIONS",
         }
 
 

@@ -93,6 +93,7 @@ COMPANIONS = {
     "push_only": {"PLUGIN_SOURCE_TAR_PATH": "image.tar"},
     # Tag variables are read per builder, as their anchors read them (plugin.anchors).
     "expand_tag": {"PLUGIN_BUILDER": "kaniko"},
+    "reproducible": {"PLUGIN_BUILDER": "kaniko"},  # the docker builder cannot (plugin.anchors)
     "tags": {"PLUGIN_BUILDER": "docker"},
     "auto_tag": {"PLUGIN_BUILDER": "docker"},
     "auto_tag_suffix": {"PLUGIN_BUILDER": "docker"},

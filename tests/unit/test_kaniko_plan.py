@@ -111,6 +111,7 @@ HAND_WRITTEN = {
     "--skip-tls-verify-registry",
     "--digest-file",
     "--secret",
+    "--annotation",
 }
 
 

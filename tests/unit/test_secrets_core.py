@@ -5,6 +5,7 @@ The plugin runs as a real process (`python -m plugin ...`) with that environment
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -28,9 +29,17 @@ SENTINELS: dict[str, str] = {variable: sentinel(i) for i, variable in enumerate(
 # A Docker config must be JSON (checked before anything runs): the sentinel is its credential.
 for _name in ("PLUGIN_CONFIG", "DOCKER_PLUGIN_CONFIG"):
     SENTINELS[_name] = '{"auths": {"r.example": {"auth": "%s"}}}' % SENTINELS[_name]  # noqa: UP031
+# A cosign key must look like one (checked before anything runs): its body carries the sentinel.
+_COSIGN_BODY = base64.b64encode(
+    json.dumps({"kdf": {}, "cipher": {}, "ciphertext": SENTINELS["PLUGIN_COSIGN_PRIVATE_KEY"]}).encode()
+).decode()
+_COSIGN_TYPE = "ENCRYPTED SIGSTORE PRIVATE KEY"
+SENTINELS["PLUGIN_COSIGN_PRIVATE_KEY"] = (
+    f"-----BEGIN {_COSIGN_TYPE}-----\n{_COSIGN_BODY}\n-----END {_COSIGN_TYPE}-----"
+)
 BUILD_ARG_SECRET = sentinel(900)
 PROXY_PASSWORD = sentinel(901)
-ALL_SENTINELS = [*SENTINELS.values(), BUILD_ARG_SECRET, PROXY_PASSWORD]
+ALL_SENTINELS = [*SENTINELS.values(), _COSIGN_BODY, BUILD_ARG_SECRET, PROXY_PASSWORD]
 
 SECRET_ENV = {
     **SENTINELS,

@@ -40,7 +40,7 @@ class TestVersionProblems:
         gated = set(requirements("kaniko"))
         assert {
             "secret", "secrets_from_env", "secrets_from_file", "annotations", "image_format",
-            "credential_helpers", "materialize", "pre_cleanup", "preserve_context",
+            "credential_helpers", "materialize", "pre_cleanup", "preserve_context", "oci_annotations",
         } == gated  # fmt: skip
 
     def test_old_executor_names_each_setting_and_the_version(self):
