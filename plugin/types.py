@@ -10,10 +10,14 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_settings import NoDecode
 
 from plugin.flags import ALL
+
+# The field groups are mixins of Settings and never validate on their own: their schema is not built
+# (Settings builds one schema for all of them, when it is first instantiated; --help never does).
+FIELD_GROUP = ConfigDict(defer_build=True)
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}

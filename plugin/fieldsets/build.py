@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Flag, Requires, Uses
 from plugin.types import (
+    FIELD_GROUP,
     Bool,
     CacheList,
     CommaList,
@@ -27,6 +28,8 @@ KANIKO_SECRET = Requires("kaniko", "1.28.0", "--secret")
 
 class BuildFields(BaseModel):
     """What to build and how it is tagged."""
+
+    model_config = FIELD_GROUP
 
     builder: Annotated[Literal["kaniko", "docker", "buildx"] | None, Lower] = env(
         "PLUGIN_BUILDER",
@@ -168,6 +171,8 @@ class BuildFields(BaseModel):
 class TargetFields(BaseModel):
     """Where the image goes and what happens around the push."""
 
+    model_config = FIELD_GROUP
+
     repo: Annotated[Str, Uses(ALL)] = env(
         "PLUGIN_REPO",
         doc="Repository name (`team/app`); a leading registry host is accepted and not repeated.",
@@ -263,6 +268,8 @@ class TargetFields(BaseModel):
 
 class PluginFields(BaseModel):
     """The plugin's own behaviour."""
+
+    model_config = FIELD_GROUP
 
     env_file: Str = env(
         "PLUGIN_ENV_FILE", doc="A dotenv file loaded before anything else (set variables win)."
