@@ -18,6 +18,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -185,7 +186,7 @@ def _skip_runs(
     """The plugin's run when every tag exists in an immutable repository (nothing is built)."""
     python = runtime_python()
     client = ecr_client(moto_url)
-    repo = f"bench/immutable-{checkout.name}"
+    repo = f"bench/immutable-{re.sub('[^a-z0-9]+', '-', checkout.name.lower()).strip('-')}"
     client.create_repository(repositoryName=repo, imageTagMutability="IMMUTABLE")
     assert len({put_image(client, repo, tag, "one") for tag in TAGS}) == 1
     seconds = []
@@ -219,7 +220,7 @@ def measure(checkouts: dict[str, Path], runs: int = RUNS) -> dict[str, list[floa
                 for name, side in sides.items():
                     work = fresh_dir("bench-")
                     try:
-                        repo = f"bench/{name.replace(' ', '-').strip('()')}-{i}"
+                        repo = f"bench/{re.sub('[^a-z0-9]+', '-', name).strip('-')}-{i}"
                         started = time.monotonic()
                         side(moto_url, registry, work, context, repo)
                         if i:  # the first round warms up the page cache and the registry

@@ -46,12 +46,11 @@ PLAN_ENV = {
     "PLUGIN_BUILDER": "kaniko",
 }
 # What the process that starts the kaniko executor imports: the settings and plan layers, the run;
-# the run itself imports plugin.engine (this change) or plugin.build (before it) first thing.
+# before this change the run imported plugin.build (every builder's modules) first thing.
 RUN_PATH = (
     "import importlib.util, plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, "
     "plugin.pipeline, plugin.kaniko_run, plugin.run; "
-    "importlib.import_module("
-    "'plugin.engine' if importlib.util.find_spec('plugin.engine') else 'plugin.build')"
+    "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
 )
 WORKER = "import plugin.aws, plugin.ecr_work; plugin.aws.warm_up()"
 

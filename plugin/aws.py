@@ -216,7 +216,7 @@ def _session(**kwargs: Any) -> boto3.Session:
     return boto3.Session(botocore_session=core, **kwargs)
 
 
-def warm_up(services: tuple[str, ...] = ("ecr", "sts"), region: str = "us-east-1") -> None:
+def warm_up(services: tuple[str, ...] = ("ecr",), region: str = "us-east-1") -> None:
     """Load what the first clients need (botocore's lazily imported modules, the service models,
     endpoints and rules) before the credentials are known: the AWS worker does it while the plugin
     still reads its settings. No request is made; the session and its clients are thrown away."""

@@ -7,7 +7,7 @@ this module never imports boto3.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,6 @@ from plugin.outputs import (
 )
 from plugin.planning import Resolved, cache_specs, repository_spec
 from plugin.pull_logins import login_hosts
-from plugin.registry import Manifest
 from plugin.rundir import new_run_dir, run_directory
 from plugin.settings import Settings
 from plugin.staging import StagedFiles
@@ -40,6 +39,7 @@ from plugin.trust import trust_from_context
 
 if TYPE_CHECKING:
     from plugin.daemon import Dockerd
+    from plugin.registry import Manifest
     from plugin.run import Runner
 
 log = get_logger("plugin.pipeline")
@@ -223,6 +223,14 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
     )
 
 
+def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContextManager[Dockerd | None]:
+    if r.builder == "kaniko":  # without docker's modules
+        return nullcontext(None)
+    from plugin.engine import early_dockerd  # noqa: PLC0415
+
+    return early_dockerd(r, run_dir, runner)
+
+
 def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
     if r.builder == "kaniko" and not r.settings.push_only:  # without docker's and buildx's modules
         from plugin.kaniko_run import build_kaniko  # noqa: PLC0415
@@ -235,8 +243,7 @@ def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) 
 
 def run(r: Resolved) -> int:
     """The whole job; returns the exit status (errors are raised and mapped by main)."""
-    from plugin.engine import early_dockerd  # noqa: PLC0415 - the builders import the process runner
-    from plugin.run import Runner  # noqa: PLC0415
+    from plugin.run import Runner  # noqa: PLC0415 - the builders import the process runner
 
     if r.tags.skip_reason:
         log.warning("build.skipped", reason=r.tags.skip_reason)
@@ -254,7 +261,7 @@ def run(r: Resolved) -> int:
     with run_directory(where, r.loaded.env) as run_dir, ExitStack() as stack:
         with phase("prepare"):
             trust_from_context(r.ctx.ca_path, run_dir)  # dockerd and the AWS worker trust the CA too
-            daemon = stack.enter_context(early_dockerd(r, run_dir, runner))
+            daemon = stack.enter_context(_early_dockerd(r, run_dir, runner))
             prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision

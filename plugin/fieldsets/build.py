@@ -217,7 +217,10 @@ class TargetFields(BaseModel):
     artifact_file: Str = env("PLUGIN_ARTIFACT_FILE", doc="Write the docker/v1 artifact JSON here.")
     registry_type: str = env("PLUGIN_REGISTRY_TYPE", default="ECR", doc="registryType in the artifact file.")
     purge: Annotated[Bool, Uses(DOCKER)] = env(
-        "PLUGIN_PURGE", default=True, doc="Remove the built images and prune the daemon after the run."
+        "PLUGIN_PURGE",
+        default=True,
+        doc="Remove the built images and prune the daemon after the run (no prune on a data root that "
+        "was empty when the plugin's dockerd started: all it holds is this run's).",
     )
     config: Annotated[Secret, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_CONFIG",
