@@ -192,16 +192,14 @@ class TestEarlyDockerd:
 
 
 WRAPPER = """
-import atexit, json, runpy, sys
+import json, sys
 import plugin.builders.kaniko as kaniko, plugin.kaniko_run as kaniko_run
+from plugin.__main__ import exit_now, main
 kaniko.EXECUTOR = kaniko_run.EXECUTOR = sys.argv[1]
-loaded = sys.argv[2]
-def record():
-    with open(loaded, "w") as f:
-        json.dump(sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore")), f)
-atexit.register(record)  # the plugin's own process only: the worker ends with os._exit
-sys.argv = ["plugin", "run"]
-runpy.run_module("plugin", run_name="__main__", alter_sys=True)
+code = main(["run"], fork_worker=True)  # as `python -m plugin run`, with the AWS worker
+with open(sys.argv[2], "w") as f:  # the plugin's own process: the worker ended with os._exit
+    json.dump(sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore")), f)
+exit_now(code)
 """
 
 

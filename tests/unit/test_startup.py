@@ -22,12 +22,9 @@ from tests.support.plugin_run import ROOT
 
 AWS_ROOTS = ("boto3", "botocore", "s3transfer")
 PROBE = """
-import json, runpy, sys
-sys.argv = ["plugin", *sys.argv[1:]]
-try:
-    runpy.run_module("plugin", run_name="__main__", alter_sys=True)
-except SystemExit as exc:
-    code = exc.code
+import json, sys
+from plugin.__main__ import main
+code = main(sys.argv[1:], fork_worker=True)  # what `python -m plugin` runs, before it exits
 print(json.dumps({"code": code, "aws": sorted(m for m in sys.modules if m.split(".")[0] in %r)}))
 """ % (AWS_ROOTS,)  # noqa: UP031 - a literal tuple in the probe's source
 ENV = {
