@@ -152,3 +152,23 @@ class TestPushedDigest:
 
     def test_a_registry_port_is_not_a_tag(self) -> None:
         assert reported_digest([f"v2: digest: {DIGEST} size: 1\n"], "localhost:5000/app:v2") == DIGEST
+
+
+class TestTheProgramsEnd:
+    """`python -m plugin` ends with os._exit once its output is flushed: nothing is lost, the status kept."""
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "plugin", *args], cwd=ROOT, env={**ENV, **env}, capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    def test_the_whole_plan_is_printed(self) -> None:
+        done = self.run("plan", PLUGIN_BUILDER="docker", PLUGIN_TAGS=",".join(f"t{i}" for i in range(300)))
+        assert done.returncode == 0, done.stderr
+        assert len(json.loads(done.stdout)["destinations"]) == 300  # a complete JSON document
+
+    def test_a_bad_setting_keeps_its_status_and_message(self) -> None:
+        done = self.run("plan", PLUGIN_REPO="", PLUGIN_BUILDER="docker")
+        assert done.returncode == 2
+        assert "PLUGIN_REPO" in done.stderr
