@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from plugin import __version__, summary, worker
+from plugin import __version__, summary
 from plugin.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
 from plugin.log import REDACTOR, configure, get_logger
 
@@ -128,6 +128,8 @@ def main(argv: Sequence[str] | None = None, *, fork_worker: bool = False) -> int
     AWS worker first, before any thread or heavy import."""
     args = list(sys.argv[1:] if argv is None else argv)
     if fork_worker and _wants_worker(args):
+        from plugin import worker  # noqa: PLC0415 - a run's only
+
         worker.prefork()
     summary.reset()
     configure(json_lines=_json_requested())
@@ -140,7 +142,9 @@ def main(argv: Sequence[str] | None = None, *, fork_worker: bool = False) -> int
     except _Exit as stop:
         return stop.code
     finally:
-        worker.shutdown()
+        forked = sys.modules.get("plugin.worker")  # imported by a run (fork or in-process work)
+        if forked is not None:
+            forked.shutdown()
 
 
 def exit_now(code: int) -> None:

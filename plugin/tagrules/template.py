@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 from plugin.tagrules.moment import FormatError, check, format_date
 
@@ -116,6 +115,8 @@ def zone(name: str) -> tzinfo:
         if delta >= timedelta(hours=24):
             raise TemplateError(f"time zone {name!r}: the offset is 24 hours or more")
         return timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only for a named zone (tag rules), not every run
+
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
