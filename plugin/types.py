@@ -95,8 +95,17 @@ OptCount = Annotated[int | None, BeforeValidator(parse_int), Field(ge=0)]
 Secret = Annotated[SecretStr | None, BeforeValidator(strip_text)]
 
 
+def new_list() -> list[Any]:
+    """A fresh empty list. pydantic reads a default factory's signature when it builds the schema; for
+    the builtin ``list`` that means tokenizing its text signature (several ms at start-up), for a
+    Python function it does not."""
+    return []
+
+
 def env(*names: str, default: Any = None, doc: str, factory: Any = None) -> Any:
     """A field read from the given variables, first non-empty one wins, documented by ``doc``."""
+    if factory is list:
+        factory = new_list
     if factory is not None:
         return Field(default_factory=factory, validation_alias=AliasChoices(*names), description=doc)
     return Field(default, validation_alias=AliasChoices(*names), description=doc)
