@@ -257,6 +257,7 @@ class Dockerd:
         self._created_data_root = False
         self.fresh_data_root = False  # the data root was absent or empty: all it holds is this run's
         self.used = False  # something waited for it to answer (a build), so it is stopped, never discarded
+        self._launched = 0.0
 
     @property
     def docker_host(self) -> str:
@@ -301,6 +302,7 @@ class Dockerd:
         isolated = Step(step.name, (*ISOLATION, *step.argv), step.env, kind="daemon")
         try:
             self._process = self.runner.start(isolated, self.opts.log_path)
+            self._launched = time.monotonic()
         except BaseException:
             self.stop()
             raise
@@ -361,15 +363,14 @@ class Dockerd:
         )
 
     def _wait_ready(self, process: Background) -> None:
-        started = time.monotonic()
-        deadline = started + self.wait_seconds
+        deadline = time.monotonic() + self.wait_seconds
         while True:
             self.runner.check_signal()
             status = process.poll()
             if status is not None:
                 self._fail(process, f"exited with status {status}")
             if ping(self.docker_host):
-                log.info("dockerd.ready", seconds=round(time.monotonic() - started, 2))
+                log.info("dockerd.ready", seconds=round(time.monotonic() - self._launched, 2))
                 return
             if time.monotonic() >= deadline:
                 self._fail(process, f"did not answer on {self.docker_host} within {self.wait_seconds:g}s")

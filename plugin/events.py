@@ -50,7 +50,7 @@ SENTENCES: dict[str, str] = {
     "dockerconfig.cred_helper_dropped": "Left the credential helper for {registry} out of this run's "
     "Docker config",
     # builders
-    "dockerd.ready": "dockerd answers after {seconds}s",
+    "dockerd.ready": "dockerd answers, {seconds}s after it was started",
     "dockerd.stopped": "dockerd stopped (exit {status})",
     "dockerd.umount_failed": "Could not unmount {mount}: {error}",
     "dockerd.run_dir_moved": "dockerd runs in {run_dir} instead of {preferred} ({reason})",
