@@ -40,21 +40,19 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
 # A venv with the plugin and its dependencies, from wheels only (pip runs from its wheel and is
 # not left in the image). Dependencies first: their layer survives a change to the plugin.
 # botocore ships the models of ~450 AWS services; the plugin talks to ECR and STS, and the
-# credential chain may use SSO and sign-in. BOTOCORE_SERVICES="" keeps every model.
+# credential chain may use SSO and sign-in. scripts/slim-botocore.py keeps only their models
+# (uncompressed) and their part of endpoints.json, then creates a client of each;
+# BOTOCORE_SERVICES="" keeps all of botocore's data. Every module is compiled ahead.
 ARG BOTOCORE_SERVICES="ecr ecr-public sts sso sso-oidc signin"
 RUN --mount=type=bind,source=dist/image-wheels,target=/wheels \
+    --mount=type=bind,source=scripts/slim-botocore.py,target=/slim-botocore.py \
     python3 -m venv --without-pip /opt/plugin \
     && pip=$(echo /wheels/pip/pip-*.whl)/pip \
     && /opt/plugin/bin/python "$pip" install --quiet --no-index --no-cache-dir \
         --disable-pip-version-check --find-links /wheels/deps /wheels/deps/*.whl \
-    && if [ -n "$BOTOCORE_SERVICES" ]; then \
-        data=$(echo /opt/plugin/lib/python3*/site-packages/botocore/data) \
-        && for dir in "$data"/*/; do \
-            name=$(basename "$dir"); \
-            case " $BOTOCORE_SERVICES " in *" $name "*) ;; *) rm -rf "$dir" ;; esac; \
-        done \
-        && /opt/plugin/bin/python -c 'import sys, botocore.session; s = botocore.session.get_session(); [s.get_service_model(n) for n in sys.argv[1:]]' $BOTOCORE_SERVICES; \
-    fi
+    && site=$(echo /opt/plugin/lib/python3*/site-packages) \
+    && if [ -n "$BOTOCORE_SERVICES" ]; then /opt/plugin/bin/python /slim-botocore.py "$site" $BOTOCORE_SERVICES; fi \
+    && /opt/plugin/bin/python -m compileall -q "$site"
 RUN --mount=type=bind,source=dist/image-wheels,target=/wheels \
     pip=$(echo /wheels/pip/pip-*.whl)/pip \
     && /opt/plugin/bin/python "$pip" install --quiet --no-index --no-cache-dir \

@@ -50,9 +50,10 @@ demo: setup example
 demo-fail: setup example
 	$(BIN)/python scripts/demo.py --fail
 
+# Every benchmark and issue 10's table; BENCH_BEFORE=<checkout> adds a column for another commit
+# (e.g. `git worktree add ../before <commit>`), BENCH_RUNS the number of alternating runs (5).
 bench: setup
-	$(BIN)/python bench/build_push.py
-	$(BIN)/python bench/kaniko.py
+	$(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

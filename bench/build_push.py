@@ -1,19 +1,24 @@
-"""`make bench`: what the plugin costs over doing the same build and push by hand.
+"""`make bench` (docker side): what the plugin costs over doing the same build and push by hand.
 
 Both sides start their own dockerd with the same flags on fresh storage, build examples/app with
 BuildKit (the same build arg and secret), tag it twice and push both tags to the same local registry,
-with the ECR token from the same AWS emulator (moto); then stop dockerd. Runs alternate (plugin, hand,
-plugin, ...) so that machine noise hits both alike. The plugin also runs its default purge steps and
-its ECR calls (create repository, token), as a user's run would; a third line turns the purge off.
-A fourth line times the plugin's "every tag already exists in an immutable repository" path, which
-starts no daemon at all.
+with the ECR token from the same AWS emulator (moto); then stop dockerd. The plugin also does its ECR
+calls (create repository, token) and its default purge, as a user's run would. Runs alternate
+(plugin, by hand, ...) after one unmeasured warm-up round, so that machine noise hits all alike. A
+last line times the plugin's "every tag already exists in an immutable repository" path, which
+builds nothing.
+
+The plugin runs in the runtime-only venv (bench/runtime.py), as the images install it.
+``--before CHECKOUT`` also runs that checkout's plugin in the same alternation.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -23,22 +28,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.runtime import runtime_python  # noqa: E402
 from plugin.daemon import ping, unmount_all  # noqa: E402
 from tests.support.moto_server import put_image  # noqa: E402
 from tests.support.plugin_run import TEST_DAEMON_ARGS, base_env, ecr_client, run_plugin  # noqa: E402
 from tests.support.stack import RegistryProcess, running_moto, running_registry  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TAGS = ("1.0.0", "latest")
 BUILD_ARG = "GREETING=hello-from-bench"
 SECRET = "bench-secret-value"  # noqa: S105 - a stand-in build secret
 DOCKER = "/usr/bin/docker"  # Debian's 20.10 CLI: BuildKit built in
 START_TIMEOUT = 30.0
+BY_HAND = "by hand"
+SKIP = ", all tags exist"  # appended to a plugin side's name
 
 
 def prepare_context(root: Path) -> Path:
@@ -47,12 +54,6 @@ def prepare_context(root: Path) -> Path:
     shutil.copy(ROOT / "examples" / "app" / "Dockerfile", root)
     subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
     return root
-
-
-def timed(action: Callable[[], None]) -> float:
-    started = time.monotonic()
-    action()
-    return time.monotonic() - started
 
 
 # -- through the plugin ----------------------------------------------------------------------------
@@ -77,12 +78,18 @@ def plugin_env(
     )
 
 
-def through_plugin(
-    moto_url: str, registry: RegistryProcess, work: Path, context: Path, repo: str, **extra: str
-) -> None:
-    result = run_plugin({**plugin_env(moto_url, registry, work, context, repo), **extra})
-    if result.returncode != 0:
-        raise SystemExit(f"bench: the plugin failed ({result.returncode}):\n{result.output[-3000:]}")
+Side = Callable[[str, RegistryProcess, Path, Path, str], None]
+
+
+def through_plugin(checkout: Path) -> Side:
+    python = runtime_python()
+
+    def run(moto_url: str, registry: RegistryProcess, work: Path, context: Path, repo: str) -> None:
+        result = run_plugin(plugin_env(moto_url, registry, work, context, repo), python=python, root=checkout)
+        if result.returncode != 0:
+            raise SystemExit(f"bench: the plugin failed ({result.returncode}):\n{result.output[-3000:]}")
+
+    return run
 
 
 # -- by hand ---------------------------------------------------------------------------------------
@@ -173,62 +180,78 @@ def remove(work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def measure(moto_url: str, registry: RegistryProcess, context: Path) -> dict[str, list[float]]:
-    def without_purge(*args: Any) -> None:
-        through_plugin(*args, PLUGIN_PURGE="false")
-
-    times: dict[str, list[float]] = {"plugin": [], "by hand": [], "plugin, PLUGIN_PURGE=false": []}
-    times["plugin, all tags exist"] = []
-    for i in range(RUNS):
-        sides: tuple[tuple[str, Callable[..., None]], ...] = (
-            ("plugin", through_plugin),
-            ("by hand", by_hand),
-            ("plugin, PLUGIN_PURGE=false", without_purge),
-        )
-        for name, how in sides:
-            work = fresh_dir("bench-")
-            try:
-                repo = f"bench/{name.split(',')[0].replace(' ', '-')}-{len(times[name])}-{i}"
-                times[name].append(timed(lambda h=how, w=work, r=repo: h(moto_url, registry, w, context, r)))
-            finally:
-                remove(work)
+def _skip_runs(
+    moto_url: str, registry: RegistryProcess, context: Path, checkout: Path, runs: int
+) -> list[float]:
+    """The plugin's run when every tag exists in an immutable repository (nothing is built)."""
+    python = runtime_python()
     client = ecr_client(moto_url)
-    client.create_repository(repositoryName="bench/immutable", imageTagMutability="IMMUTABLE")
-    digest_seed = {tag: put_image(client, "bench/immutable", tag, "one") for tag in TAGS}
-    assert len(set(digest_seed.values())) == 1
-    for _ in range(RUNS):
+    repo = f"bench/immutable-{re.sub('[^a-z0-9]+', '-', checkout.name.lower()).strip('-')}"
+    client.create_repository(repositoryName=repo, imageTagMutability="IMMUTABLE")
+    assert len({put_image(client, repo, tag, "one") for tag in TAGS}) == 1
+    seconds = []
+    for i in range(runs + 1):
         work = fresh_dir("bench-")
         try:
-            env = plugin_env(moto_url, registry, work, context, "bench/immutable")
+            env = plugin_env(moto_url, registry, work, context, repo)
             del env["PLUGIN_CREATE_REPOSITORY"]
             started = time.monotonic()
-            result = run_plugin(env)
-            times["plugin, all tags exist"].append(time.monotonic() - started)
+            result = run_plugin(env, python=python, root=checkout)
+            if i:  # the first one warms up
+                seconds.append(time.monotonic() - started)
             if result.returncode != 0 or (work / "docker").exists():
                 raise SystemExit(f"bench: the skip path built or failed:\n{result.output[-3000:]}")
         finally:
             remove(work)
+    return seconds
+
+
+def measure(checkouts: dict[str, Path], runs: int = RUNS) -> dict[str, list[float]]:
+    """Seconds per run of each side: every plugin checkout, by hand, and each checkout's skip path."""
+    if os.geteuid() != 0 or not shutil.which("dockerd"):
+        raise SystemExit("bench: needs root and dockerd (scripts/install-deps.sh)")
+    sides: dict[str, Side] = {name: through_plugin(path) for name, path in checkouts.items()}
+    sides[BY_HAND] = by_hand
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    with tempfile.TemporaryDirectory(prefix="bench-", dir="/tmp") as tmp:
+        context = prepare_context(Path(tmp) / "app")
+        with running_moto() as moto_url, running_registry(Path(tmp) / "registry") as registry:
+            for i in range(runs + 1):
+                for name, side in sides.items():
+                    work = fresh_dir("bench-")
+                    try:
+                        repo = f"bench/{re.sub('[^a-z0-9]+', '-', name).strip('-')}-{i}"
+                        started = time.monotonic()
+                        side(moto_url, registry, work, context, repo)
+                        if i:  # the first round warms up the page cache and the registry
+                            times[name].append(time.monotonic() - started)
+                    finally:
+                        remove(work)
+            for name, checkout in checkouts.items():
+                times[name + SKIP] = _skip_runs(moto_url, registry, context, checkout, runs)
     return times
 
 
 def report(times: dict[str, list[float]]) -> None:
-    hand = statistics.median(times["by hand"])
-    print(f"\nbuild + push of examples/app, {RUNS} alternating runs each (median wall seconds)\n")
-    print(f"{'':<26}{'median s':>10}{'vs hand':>10}   runs")
+    hand = statistics.median(times[BY_HAND])
+    runs = len(times[BY_HAND])
+    print(f"\nbuild + push of examples/app, {runs} alternating runs each (median wall seconds)\n")
+    print(f"{'':<34}{'median s':>10}{'vs hand':>10}   runs")
     for name, values in times.items():
         median = statistics.median(values)
-        runs = " ".join(f"{v:.2f}" for v in values)
-        print(f"{name:<26}{median:>10.2f}{median / hand:>9.2f}x   {runs}")
+        cells = " ".join(f"{v:.2f}" for v in values)
+        ratio = "" if name.endswith(SKIP) else f"{median / hand:>9.2f}x"
+        print(f"{name:<34}{median:>10.2f}{ratio:>10}   {cells}")
 
 
 def main() -> int:
-    if os.geteuid() != 0 or not shutil.which("dockerd"):
-        print("bench: needs root and dockerd (scripts/install-deps.sh)", file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory(prefix="bench-", dir="/tmp") as tmp:
-        context = prepare_context(Path(tmp) / "app")
-        with running_moto() as moto_url, running_registry(Path(tmp) / "registry") as registry:
-            report(measure(moto_url, registry, context))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--before", type=Path, help="also run this checkout's plugin (another commit)")
+    args = parser.parse_args()
+    checkouts = {"plugin": ROOT}
+    if args.before:
+        checkouts["plugin (before)"] = args.before.resolve()
+    report(measure(checkouts))
     return 0
 
 

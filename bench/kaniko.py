@@ -3,18 +3,22 @@
 Both sides build the same small Dockerfile (a static busybox, two RUN steps) and push two tags to
 the same loopback registry that accepts only the ECR token from moto, with the same executor image
 (the plugin's kaniko image; the direct side overrides its entrypoint with /kaniko/executor) and the
-same credentials: the direct side fetches the token with boto3 and writes the Docker config the
-executor reads, as a careful script would. Runs alternate (plugin, direct, ...).
+same credentials: the direct side fetches the token with boto3 (already imported, in this process)
+and writes the Docker config the executor reads, as a careful script would. Runs alternate (plugin,
+direct, ...), after one unmeasured warm-up run of each.
 
-Measured per run: the whole build + push (docker run start to exit, plus the direct side's token and
-config), and container start to executor start (for the plugin, the "+ /kaniko/executor" line it logs
-right before starting it; for the direct side, the executor's first line of output).
+Measured per run: the whole build + push (``docker run`` start to exit, plus the direct side's token
+and config); container start to executor start, and the plugin's memory at that moment, watched
+from the host through the container's cgroup (bench/procwatch.py: PID 1's VmRSS and VmHWM, and the
+AWS worker's peak). ``--before CHECKOUT`` also builds that checkout's kaniko image and measures it in
+the same alternation (e.g. the commit before a change, from ``git worktree add``).
 
-Environment: BENCH_RUNS (default 3), KANIKO_EXECUTOR (default ../shared/tools/kaniko/executor-v1.28.3.gz).
+Environment: BENCH_RUNS (default 5), KANIKO_EXECUTOR (default ../shared/tools/kaniko/executor-v1.28.3.gz).
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import fcntl
 import json
@@ -26,22 +30,25 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procwatch import ProcWatch, Seen  # noqa: E402
 from tests.support.plugin_run import ecr_client  # noqa: E402
 from tests.support.stack import ACCOUNT, RegistryProcess, running_dockerd, running_moto, running_registry  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 DOCKER = "/usr/bin/docker"
 WORK = ROOT / ".work" / "image"
 DOCKERFILE = (
     'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
     "RUN echo bench > /bench\n"
 )
+DIRECT = "executor directly"
 
 
 def default_executor() -> Path:
@@ -51,34 +58,40 @@ def default_executor() -> Path:
     raise SystemExit("bench: no kaniko executor; set KANIKO_EXECUTOR")
 
 
-def build_image(host: str, executor: Path) -> str:
-    env = {**os.environ, "DOCKER_HOST": host}
+def build_image(host: str, executor: Path, checkout: Path, image: str) -> str:
+    """The kaniko image of ``checkout`` (its own Dockerfile.kaniko and build script), tagged ``image``."""
+    env = {**os.environ, "DOCKER_HOST": host, "IMAGE": image}
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "build-image.sh"), "--kaniko", str(executor)],
+        ["bash", str(checkout / "scripts" / "build-image.sh"), "--kaniko", str(executor)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        raise SystemExit(f"bench: image build failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"bench: image build failed for {checkout}:\n{done.stderr[-3000:]}")
     return done.stdout.split()[0]
 
 
-def timed_run(argv: list[str], host: str, marker: str | None) -> tuple[float, float]:
-    """(whole seconds, seconds until the first line containing ``marker`` or any line when None)."""
+@dataclass
+class Sample:
+    """One run: whole seconds, and what the watch saw."""
+
+    whole: float
+    seen: Seen
+
+
+def timed_run(argv: list[str], host: str, cidfile: Path) -> tuple[float, Seen]:
     started = time.monotonic()
-    proc = subprocess.Popen(argv, env={**os.environ, "DOCKER_HOST": host}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    assert proc.stdout is not None
-    first = None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if first is None and (marker is None or marker in line):
-            first = time.monotonic() - started
-    status = proc.wait()
+    watch = ProcWatch(cidfile)
+    watch.start()
+    proc = subprocess.run(
+        argv, env={**os.environ, "DOCKER_HOST": host}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, check=False,
+    )  # fmt: skip
     whole = time.monotonic() - started
-    if status != 0:
-        raise SystemExit(f"bench: run failed ({status}):\n{''.join(lines)[-3000:]}")
-    return whole, first if first is not None else whole
+    seen = watch.stop()
+    cidfile.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: run failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
+    return whole, seen
 
 
 def env_file(folder: Path, env: dict[str, str]) -> Path:
@@ -89,52 +102,61 @@ def env_file(folder: Path, env: dict[str, str]) -> Path:
 
 @dataclass(frozen=True)
 class Setup:
-    """What both sides share: the engine, the image, the workspace, moto and the registry."""
+    """What every side shares: the engine, the workspace, moto and the registry; the direct image."""
 
     host: str
-    image: str
     ws: Path
     moto: str
     registry: RegistryProcess
+    direct_image: str
 
 
-def plugin_side(setup: Setup, repo: str) -> tuple[float, float]:
-    host, image, ws, moto, registry = setup.host, setup.image, setup.ws, setup.moto, setup.registry
-    env = {
-        "PLUGIN_REGISTRY": registry.host, "PLUGIN_ACCOUNT": ACCOUNT, "PLUGIN_REGION": "us-east-1",
-        "PLUGIN_REPO": repo, "PLUGIN_TAGS": "1.0.0,latest", "PLUGIN_CREATE_REPOSITORY": "true",
-        "AWS_ENDPOINT_URL_ECR": moto, "AWS_ENDPOINT_URL_STS": moto, "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "127.0.0.1",
-    }  # fmt: skip
-    argv = [DOCKER, "run", "--rm", "--network", "host", "-v", f"{ws}:/workspace", "-w", "/workspace",
-            "--env-file", str(env_file(ws.parent, env)), image, "run"]  # fmt: skip
-    return timed_run(argv, host, "+ /kaniko/executor")
+def _docker_run(setup: Setup, cidfile: Path, *args: str) -> list[str]:
+    return [DOCKER, "run", "--rm", "--cidfile", str(cidfile), "--network", "host",
+            "-v", f"{setup.ws}:/workspace", "-w", "/workspace", *args]  # fmt: skip
 
 
-def direct_side(setup: Setup, repo: str) -> tuple[float, float]:
-    host, image, ws, moto, registry = setup.host, setup.image, setup.ws, setup.moto, setup.registry
+def plugin_side(image: str) -> Callable[[Setup, str], Sample]:
+    def run(setup: Setup, repo: str) -> Sample:
+        env = {
+            "PLUGIN_REGISTRY": setup.registry.host, "PLUGIN_ACCOUNT": ACCOUNT, "PLUGIN_REGION": "us-east-1",
+            "PLUGIN_REPO": repo, "PLUGIN_TAGS": "1.0.0,latest", "PLUGIN_CREATE_REPOSITORY": "true",
+            "AWS_ENDPOINT_URL_ECR": setup.moto, "AWS_ENDPOINT_URL_STS": setup.moto,
+            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "127.0.0.1",
+        }  # fmt: skip
+        cidfile = setup.ws.parent / f"cid-{uuid.uuid4().hex[:8]}"
+        argv = _docker_run(setup, cidfile, "--env-file", str(env_file(setup.ws.parent, env)), image, "run")
+        return Sample(*timed_run(argv, setup.host, cidfile))
+
+    return run
+
+
+def direct_side(setup: Setup, repo: str) -> Sample:
     started = time.monotonic()
-    client = ecr_client(moto)
+    client = ecr_client(setup.moto)
     client.create_repository(repositoryName=repo)
     token = client.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-    config = ws.parent / f"docker-{uuid.uuid4().hex[:6]}"
+    config = setup.ws.parent / f"docker-{uuid.uuid4().hex[:6]}"
     config.mkdir()
-    (config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": token}}}))
+    (config / "config.json").write_text(json.dumps({"auths": {setup.registry.host: {"auth": token}}}))
     assert base64.b64decode(token)
     prep = time.monotonic() - started
-    argv = [DOCKER, "run", "--rm", "--network", "host", "-v", f"{ws}:/workspace", "-w", "/workspace",
-            "-v", f"{config}:/kaniko/.docker:ro", "--entrypoint", "/kaniko/executor", image,
-            "--context=dir:///workspace", "--dockerfile=Dockerfile",
-            f"--destination={registry.host}/{repo}:1.0.0",
-            f"--destination={registry.host}/{repo}:latest"]  # fmt: skip
-    whole, first = timed_run(argv, host, None)
-    return prep + whole, prep + first
+    cidfile = setup.ws.parent / f"cid-{uuid.uuid4().hex[:8]}"
+    host = setup.registry.host
+    argv = _docker_run(
+        setup, cidfile, "-v", f"{config}:/kaniko/.docker:ro", "--entrypoint", "/kaniko/executor",
+        setup.direct_image, "--context=dir:///workspace", "--dockerfile=Dockerfile",
+        f"--destination={host}/{repo}:1.0.0", f"--destination={host}/{repo}:latest",
+    )  # fmt: skip
+    whole, seen = timed_run(argv, setup.host, cidfile)
+    return Sample(prep + whole, seen)
 
 
-def main() -> int:
+def measure(checkouts: dict[str, Path], runs: int = RUNS) -> dict[str, list[Sample]]:
+    """Build the images, then alternate the sides ``runs`` times (after one warm-up each)."""
     if os.geteuid() != 0 or not shutil.which("dockerd"):
-        print("bench: needs root and dockerd (scripts/install-deps.sh)", file=sys.stderr)
-        return 1
+        raise SystemExit("bench: needs root and dockerd (scripts/install-deps.sh)")
     executor = Path(os.environ.get("KANIKO_EXECUTOR") or default_executor())
     WORK.mkdir(parents=True, exist_ok=True)
     with (
@@ -149,27 +171,76 @@ def main() -> int:
         (ws / "Dockerfile").write_text(DOCKERFILE)
         with running_dockerd(base / "d", WORK / "docker") as host, running_moto() as moto, \
                 running_registry(base / "registry") as registry:  # fmt: skip
-            setup = Setup(host, build_image(host, executor), ws, moto, registry)
-            sides = {"plugin image": plugin_side, "executor directly": direct_side}
-            times: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
-            for i in range(RUNS):
+            images = {
+                name: build_image(host, executor, checkout, f"build-push-ecr:bench-{i}")
+                for i, (name, checkout) in enumerate(checkouts.items())
+            }
+            setup = Setup(host, ws, moto, registry, next(iter(images.values())))
+            sides: dict[str, Callable[[Setup, str], Sample]] = {
+                **{name: plugin_side(image) for name, image in images.items()},
+                DIRECT: direct_side,
+            }
+            times: dict[str, list[Sample]] = {name: [] for name in sides}
+            for i in range(runs + 1):
                 for name, side in sides.items():
-                    repo = f"bench/{name.split()[0]}-{i}"
-                    times[name].append(side(setup, repo))
-            report(setup.image, times)
+                    sample = side(setup, f"bench/k{i}-{uuid.uuid4().hex[:6]}")
+                    if i:  # the first round warms the page cache and the engine
+                        times[name].append(sample)
+            return times
+
+
+def _median(values: list[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return statistics.median(found) if found else None
+
+
+def summary(times: dict[str, list[Sample]]) -> dict[str, dict[str, float | None]]:
+    """Medians per side: whole s, start→executor s, RSS/HWM MB at hand-over, worker peak MB."""
+    return {
+        name: {
+            "whole": _median([s.whole for s in samples]),
+            "start_to_executor": _median([s.seen.start_to_executor for s in samples]),
+            "rss_mb": _median([s.seen.rss_mb for s in samples]),
+            "hwm_mb": _median([s.seen.hwm_mb for s in samples]),
+            "worker_mb": _median([s.seen.worker_mb for s in samples]),
+        }
+        for name, samples in times.items()
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def report(times: dict[str, list[Sample]]) -> None:
+    runs = len(next(iter(times.values())))
+    print(f"\nkaniko build + push of a two-RUN image, two tags, {runs} alternating runs (medians)\n")
+    print(f"{'':<26}{'whole s':>8}{'start→exec ms':>15}{'RSS MB':>8}{'HWM MB':>8}{'worker MB':>10}")
+    for name, row in summary(times).items():
+        start = row["start_to_executor"]
+        print(
+            f"{name:<26}{_fmt(row['whole'], '8.2f')}{_fmt(None if start is None else start * 1000, '15.0f')}"
+            f"{_fmt(row['rss_mb'], '8.1f')}{_fmt(row['hwm_mb'], '8.1f')}{_fmt(row['worker_mb'], '10.1f')}"
+        )
+    print("\nruns (whole s / start→executor ms):")
+    for name, samples in times.items():
+        starts = [s.seen.start_to_executor for s in samples]
+        cells = "  ".join(
+            f"{s.whole:.2f}/{_fmt(None if start is None else start * 1000, '.0f')}"
+            for s, start in zip(samples, starts, strict=True)
+        )
+        print(f"  {name:<24}{cells}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--before", type=Path, help="also measure this checkout's kaniko image")
+    args = parser.parse_args()
+    checkouts = {"plugin image": ROOT}
+    if args.before:
+        checkouts["plugin image (before)"] = args.before.resolve()
+    report(measure(checkouts))
     return 0
-
-
-def report(image: str, times: dict[str, list[tuple[float, float]]]) -> None:
-    print(
-        f"\nkaniko build + push of a two-RUN image, two tags, {image}, {RUNS} alternating runs (median s)\n"
-    )
-    print(f"{'':<20}{'whole':>8}{'to executor':>14}   runs (whole / to executor)")
-    for name, values in times.items():
-        whole = statistics.median(v[0] for v in values)
-        start = statistics.median(v[1] for v in values)
-        runs = "  ".join(f"{w:.2f}/{s:.2f}" for w, s in values)
-        print(f"{name:<20}{whole:>8.2f}{start:>14.2f}   {runs}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
-"""Entrypoint: load → resolve → prepare → plan → run → report. The only place that decides exit codes."""
+"""Entrypoint: load → resolve → prepare → plan → run → report. The only place that decides exit codes.
+
+Run as a program (``python -m plugin``, the ``build-push-ecr`` script), a run first forks the AWS
+worker (``plugin.worker``), which loads boto3 while this process reads the settings; everything else
+is imported only by the command that needs it, so ``--help`` and ``plan`` never load the AWS SDK.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +18,8 @@ from plugin.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
 from plugin.log import REDACTOR, configure, get_logger
 
 COMMANDS = ("run", "plan", "prepare")
+_AWS_COMMANDS = (None, "run", "prepare")  # the commands that do ECR work (None: no command is "run")
+_TRUE = ("true", "1", "yes", "on")
 
 
 class _Exit(Exception):
@@ -42,6 +47,8 @@ def error_handler() -> Iterator[None]:
     except KeyboardInterrupt:
         raise _Exit(130) from None
     except Exception:
+        import traceback  # noqa: PLC0415 - only for a bug
+
         log.error("plugin.bug", traceback=REDACTOR.text(traceback.format_exc()), exit_code=EXIT_BUG)
         raise _Exit(EXIT_BUG) from None
 
@@ -57,6 +64,8 @@ def _json_requested() -> bool:
 
 
 def _print_json(document: Any) -> None:
+    import json  # noqa: PLC0415
+
     sys.stdout.write(json.dumps(REDACTOR.value(document), indent=2) + "\n")
     sys.stdout.flush()
 
@@ -107,8 +116,21 @@ def _dispatch(command: str) -> int:
     return run(resolved)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _wants_worker(args: Sequence[str]) -> bool:
+    """A run or `prepare` (not `plan`, even through PLUGIN_PLAN_ONLY): it will do ECR work."""
+    command = args[0] if args else None
+    plan_only = os.environ.get("PLUGIN_PLAN_ONLY", "").strip().lower() in _TRUE
+    return command in _AWS_COMMANDS and not plan_only
+
+
+def main(argv: Sequence[str] | None = None, *, fork_worker: bool = False) -> int:
+    """The whole program; ``fork_worker`` (the command-line entry points only: it forks) starts the
+    AWS worker first, before any thread or heavy import."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if fork_worker and _wants_worker(args):
+        from plugin import worker  # noqa: PLC0415 - a run's only
+
+        worker.prefork()
     summary.reset()
     configure(json_lines=_json_requested())
     try:
@@ -119,7 +141,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dispatch(command)
     except _Exit as stop:
         return stop.code
+    finally:
+        forked = sys.modules.get("plugin.worker")  # imported by a run (fork or in-process work)
+        if forked is not None:
+            forked.shutdown()
+
+
+def exit_now(code: int) -> None:
+    """End the process once its output is out: the interpreter's teardown (every module, about 15 ms
+    with pydantic loaded) does nothing a finished run needs; every file and process of the run was
+    closed, removed or reaped before ``main`` returned."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # `plan | head`, or a stream already closed
+            code = code or 1
+    os._exit(code)
+
+
+def cli() -> int:
+    """The ``build-push-ecr`` script."""
+    exit_now(main(fork_worker=True))
+    return 0  # pragma: no cover - exit_now does not return
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main(fork_worker=True))

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions as bce
+import botocore.session
 from botocore import xform_name
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
@@ -27,6 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from plugin.ecr_job import DEFAULT_SESSION_NAME, AwsAuth, RetryPolicy
 from plugin.errors import AwsError
 from plugin.log import REDACTOR, get_logger
 
@@ -34,7 +36,6 @@ log = get_logger(__name__)
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
-DEFAULT_SESSION_NAME = "build-push-ecr"
 MAX_DETAIL = 400  # an HTML error page from a proxy is not a message
 
 # Error codes that mean "try again later"; any 5xx status is retried too.
@@ -61,31 +62,6 @@ RETRYABLE_CODES = frozenset(
     }
 )
 _SESSION_NAME_BAD = re.compile(r"[^A-Za-z0-9_+=,.@-]+")
-
-
-@dataclass(frozen=True)
-class AwsAuth:
-    """How to get AWS credentials; unset fields fall back to boto3's default chain."""
-
-    region: str = "us-east-1"
-    access_key: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-    session_token: str | None = field(default=None, repr=False)
-    role_arn: str | None = None
-    external_id: str | None = None
-    oidc_token: str | None = field(default=None, repr=False)
-    session_name: str = DEFAULT_SESSION_NAME
-    duration_seconds: int = 3600
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds for the single retry layer: attempts, total seconds, and the jittered backoff."""
-
-    attempts: int = 5
-    max_seconds: float = 60.0
-    initial_wait: float = 0.5
-    max_wait: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +204,27 @@ def _log_retry(operation: str, repository: str | None) -> Any:
     return before_sleep
 
 
+_LOADER: list[Any] = []  # botocore's data loader, shared by the run's sessions (parsed JSON is cached)
+
+
+def _session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session on a botocore session that shares the run's data loader."""
+    core = botocore.session.get_session()
+    if not _LOADER:
+        _LOADER.append(core.get_component("data_loader"))
+    core.register_component("data_loader", _LOADER[0])
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
+def warm_up(services: tuple[str, ...] = ("ecr",), region: str = "us-east-1") -> None:
+    """Load what the first clients need (botocore's lazily imported modules, the service models,
+    endpoints and rules) before the credentials are known: the AWS worker does it while the plugin
+    still reads its settings. No request is made; the session and its clients are thrown away."""
+    session = _session(aws_access_key_id="AKIAWARMUPWARMUP0000", aws_secret_access_key="warm-up")  # noqa: S106
+    for service in services:
+        session.client(service, region_name=region)  # type: ignore[call-overload]
+
+
 def _base_session(auth: AwsAuth) -> boto3.Session:
     if auth.access_key or auth.secret_key:
         if not (auth.access_key and auth.secret_key):
@@ -237,13 +234,13 @@ def _base_session(auth: AwsAuth) -> boto3.Session:
                 "PartialCredentials",
                 "both an access key and a secret key are needed",
             )
-        return boto3.Session(
+        return _session(
             aws_access_key_id=auth.access_key,
             aws_secret_access_key=auth.secret_key,
             aws_session_token=auth.session_token or None,
             region_name=auth.region,
         )
-    return boto3.Session(region_name=auth.region)
+    return _session(region_name=auth.region)
 
 
 def _assume(base: AwsSession, auth: AwsAuth) -> dict[str, Any]:
@@ -290,7 +287,7 @@ def make_session(auth: AwsAuth, retry: RetryPolicy | None = None) -> AwsSession:
     if not auth.oidc_token:
         base.credentials()  # the base credentials sign AssumeRole; register their secrets first
     creds = _assume(base, auth)
-    assumed = boto3.Session(
+    assumed = _session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

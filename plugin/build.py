@@ -36,9 +36,9 @@ from plugin.buildx_results import (
 )
 from plugin.daemon import Dockerd, ping, place_run_dir
 from plugin.errors import BuildError, RunError
-from plugin.kaniko_run import run_kaniko
+from plugin.kaniko_run import build_kaniko
 from plugin.log import get_logger
-from plugin.pipeline import Prepared
+from plugin.pipeline import Prepared, verify_existing
 from plugin.plan import Step
 from plugin.planning import Resolved
 from plugin.registry import Manifest, manifest, manifest_digest
@@ -55,33 +55,25 @@ _TRANSIENT_PUSH = re.compile(
 # A failed buildx build is retried only when its output shows the push failing (not a RUN step).
 _PUSH_PHASE = re.compile(r"(failed to push|pushing layers|pushing manifest|exporting to image)", re.I)
 DEFAULT_PUSH_RETRIES = 3
+# What `docker push` prints once the registry accepted the manifest (moby's push_v2.go; a stable format).
+_PUSHED = re.compile(r"^(?P<tag>[\w][\w.-]{0,127}): digest: (?P<digest>sha256:[0-9a-f]{64}) size: \d+$")
 
 
-def verify_existing(prep: Prepared, digest: str | None) -> None:
-    """Tags that existed in an immutable repository must hold the digest just built."""
-    if not prep.decision or not prep.decision.verify_tags:
-        return
-    for tag, existing in prep.decision.verify_tags.items():
-        if digest == existing:
-            log.info("push.tag_already_there", tag=tag, digest=digest)
-            continue
-        raise RunError(
-            f"tag {tag!r} already exists in the immutable repository {prep.target.repository!r} with digest "
-            f"{existing}, but this build produced {digest}; use a new tag"
-        )
+def build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None = None) -> str | None:
+    """Build and push with the chosen builder; returns the pushed digest (None when not pushed).
 
-
-def build(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
-    """Build and push with the chosen builder; returns the pushed digest (None when not pushed)."""
+    ``daemon``: the run's dockerd, already launched (``plugin.engine``) for docker and buildx."""
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if r.builder == "kaniko" and not r.settings.push_only:
+        return build_kaniko(r, prep, runner)
     if r.builder == "kaniko":
-        digest = push_tarball_only(r, prep) if r.settings.push_only else run_kaniko(r, prep, runner)
+        digest = push_tarball_only(r, prep)
         verify_existing(prep, digest)
         return digest
     if r.builder == "buildx" and not r.settings.push_only:
-        return run_buildx(r, prep, runner)
-    return run_docker(r, prep, runner)
+        return run_buildx(r, prep, runner, daemon)
+    return run_docker(r, prep, runner, daemon)
 
 
 def push_tarball_only(r: Resolved, prep: Prepared) -> str:
@@ -93,23 +85,34 @@ def push_tarball_only(r: Resolved, prep: Prepared) -> str:
 
 
 @contextlib.contextmanager
-def _engine(r: Resolved, prep: Prepared, runner: Runner) -> Iterator[str]:
+def _engine(
+    r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | None = None
+) -> Iterator[tuple[str, Dockerd | None]]:
+    """DOCKER_HOST of the engine to build with, and the plugin's own dockerd (None: PLUGIN_DAEMON_OFF)."""
     s = r.settings
     if s.daemon_off:
         host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         if host.startswith("unix://") and not ping(host):
             raise RunError(f"PLUGIN_DAEMON_OFF is set but no Docker engine answers at {host}")
-        yield host
+        yield host, None
         return
-    opts = daemon_options(s, prep.target, place_run_dir(str(prep.run_dir / "dockerd")))
-    with Dockerd(opts, runner, retry_count=s.daemon_retry_count) as daemon:
-        try:
-            yield daemon.docker_host
-        except BuildError as exc:
-            died = daemon.died()  # a failed step because dockerd itself ended: say so
-            if died is None:
-                raise
-            raise died from exc
+    daemon = launched or Dockerd(
+        daemon_options(s, prep.target, place_run_dir(str(prep.run_dir / "dockerd"))),
+        runner,
+        retry_count=s.daemon_retry_count,
+    )
+    try:
+        if launched is None:
+            daemon.launch()
+        daemon.wait_ready()
+        yield daemon.docker_host, daemon
+    except BuildError as exc:
+        died = daemon.died()  # a failed step because dockerd itself ended: say so
+        if died is None:
+            raise
+        raise died from exc
+    finally:
+        daemon.stop()
 
 
 def _transient(lines: list[str], phase: re.Pattern[str] | None) -> bool:
@@ -143,18 +146,33 @@ def _push(
         time.sleep(wait)
 
 
+def reported_digest(lines: list[str], reference: str) -> str | None:
+    """The digest ``docker push`` printed for ``reference`` (``TAG: digest: sha256:... size: N``)."""
+    tag = reference.rsplit("/", 1)[-1].partition(":")[2]
+    for line in reversed(lines):
+        found = _PUSHED.match(line.strip())
+        if found and found["tag"] == tag:
+            return found["digest"]
+    return None
+
+
 def _run_steps(
-    steps: list[Step], runner: Runner, retries: int, after_first_push: Callable[[], None] | None = None
+    steps: list[Step],
+    runner: Runner,
+    retries: int,
+    after_first_push: Callable[[str | None], None] | None = None,
 ) -> None:
-    """Run the steps in order; ``after_first_push`` runs once, right after the first push succeeded."""
+    """Run the steps in order; ``after_first_push`` runs once, right after the first push succeeded,
+    with the digest that push reported (None when its output did not say)."""
     pushed = False
     for step in steps:
         if step.kind == "daemon":
             continue
         if step.name == "push":
-            _push(step, runner, retries)
+            seen: list[str] = []
+            _push(step, runner, retries, watch=seen.append)
             if not pushed and after_first_push is not None:
-                after_first_push()
+                after_first_push(reported_digest(seen, step.argv[-1]))
             pushed = True
             continue
         status = runner.run(step)
@@ -187,26 +205,37 @@ def _with_host(steps: list[Step], docker_host: str) -> list[Step]:
     ]
 
 
-def run_docker(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+def run_docker(r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | None = None) -> str | None:
     s = r.settings
     run = DockerRun(str(prep.docker_config), str(prep.run_dir / "ssh" / "id_key"), new_temp_tag())
     _write_ssh_key(r, run.ssh_key_path)
-    with _engine(r, prep, runner) as docker_host:
+    with _engine(r, prep, runner, launched) as (docker_host, dockerd):
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = docker_plan(
             s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags
         )
         steps = _with_host(plan.steps, docker_host)
+        if dockerd is not None and dockerd.fresh_data_root:
+            steps = _without_prune(steps)
         retries = DEFAULT_PUSH_RETRIES if s.push_retry is None else s.push_retry
         pushed: list[str] = []
 
-        def read_back() -> None:
+        def first_digest(reported: str | None) -> None:
             # The first push gives the digest; existing immutable tags are verified before any other push.
-            pushed.append(_pushed_digest(prep))
+            pushed.append(reported or _pushed_digest(prep))
             verify_existing(prep, pushed[0])
 
-        _run_steps(steps, runner, retries, after_first_push=read_back)
+        _run_steps(steps, runner, retries, after_first_push=first_digest)
     return pushed[0] if pushed else None
+
+
+def _without_prune(steps: list[Step]) -> list[Step]:
+    """No `docker system prune` on a data root this run's dockerd made: all it holds is this build's,
+    and it goes with the container's volume (or is the cache the next run prunes)."""
+    kept = [st for st in steps if st.argv[1:3] != ("system", "prune")]
+    if len(kept) != len(steps):
+        log.info("docker.prune_skipped", reason="the data root was empty when dockerd started")
+    return kept
 
 
 def _pushed_digest(prep: Prepared) -> str:
@@ -215,7 +244,7 @@ def _pushed_digest(prep: Prepared) -> str:
     return manifest_digest(registry, prep.target.repository, prep.push_tags[0], prep.auths.get(registry))
 
 
-def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+def run_buildx(r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | None = None) -> str | None:
     """Create the builder (if any), build and push every tag at once, then read the digest back.
 
     buildx pushes all tags together, so tags that existed in an immutable repository are verified
@@ -233,7 +262,7 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     _write_ssh_key(r, run.ssh_key_path)
     _write_buildkitd_config(r, prep, run)
     watch = BuildWatch()
-    with _engine(r, prep, runner) as docker_host:
+    with _engine(r, prep, runner, launched) as (docker_host, _):
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = buildx_plan(
             s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags

@@ -25,12 +25,15 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from plugin.errors import RunError
 from plugin.log import get_logger
 from plugin.plan import Step
-from plugin.run import Background, Runner
+
+if TYPE_CHECKING:  # `plan` shows the dockerd step without loading the process runner
+    from plugin.run import Background, Runner
 
 SECCOMP_PROFILE = "/etc/docker/default.json"
 DEFAULT_RETRY_COUNT = 15  # anchor PLUGIN_DAEMON_RETRY_COUNT: about one second per attempt
@@ -53,6 +56,9 @@ ISOLATION = ("unshare", "--pid", "--mount", "--fork", "--kill-child", "--mount-p
 SHORT_RUN_ROOT = "/tmp"  # noqa: S108 - where a run dir goes when the preferred one is too deep
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
+# dockerd's last line of its own shutdown; it then waits for its containerd to exit (about 1 s of
+# gRPC reconnecting), which holds nothing the run needs: the namespace is ended at once instead.
+_SHUTDOWN_DONE = "Daemon shutdown complete"
 
 log = get_logger("plugin.daemon")
 
@@ -248,6 +254,10 @@ class Dockerd:
         self._seccomp_profile = seccomp_profile
         self._process: Background | None = None
         self._created_run_dir = False
+        self._created_data_root = False
+        self.fresh_data_root = False  # the data root was absent or empty: all it holds is this run's
+        self.used = False  # something waited for it to answer (a build), so it is stopped, never discarded
+        self._launched = 0.0
 
     @property
     def docker_host(self) -> str:
@@ -268,6 +278,11 @@ class Dockerd:
 
     def start(self) -> None:
         """Start dockerd and wait (bounded) until it answers; on failure stop it and raise RunError."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start dockerd without waiting for it (``wait_ready`` does), so a run does other work meanwhile."""
         long_path = too_long_socket(self.opts)
         if long_path is not None:
             raise RunError(
@@ -279,14 +294,47 @@ class Dockerd:
         run_dir = Path(self.opts.run_dir)
         self._created_run_dir = not run_dir.exists()
         run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_root = Path(self.opts.storage_path)
+        self._created_data_root = not data_root.exists()
+        empty = data_root.is_dir() and not any(data_root.iterdir())
+        self.fresh_data_root = self._created_data_root or empty
         step = daemon_step(self.opts, self._seccomp_profile)
         isolated = Step(step.name, (*ISOLATION, *step.argv), step.env, kind="daemon")
         try:
             self._process = self.runner.start(isolated, self.opts.log_path)
+            self._launched = time.monotonic()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self) -> None:
+        """Wait (bounded) until the launched dockerd answers; on failure stop it and raise RunError."""
+        self.used = True
+        assert self._process is not None, "launch() first"  # noqa: S101 - a bug, not a user's error
+        try:
             self._wait_ready(self._process)
         except BaseException:
             self.stop()
             raise
+
+    def discard(self) -> None:
+        """End a dockerd no build used (an AWS error, every tag exists, a signal). On a data root it
+        made (absent or empty before) it is killed at once and what it wrote there removed; on one
+        that held data before, it is stopped as usual so that its files stay consistent."""
+        if not self.fresh_data_root or self._process is None:
+            self.stop()
+            return
+        self._process.kill()
+        self._process = None
+        self.stop()
+        root = Path(self.opts.storage_path)
+        entries = [root] if self._created_data_root else list(root.iterdir()) if root.is_dir() else []
+        for entry in entries:  # an empty data root given (a volume) keeps its mount point
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        log.info("dockerd.discarded", data_root=str(root), reason="no build used it")
 
     def exit_status(self) -> int | None:
         """dockerd's exit status once it has ended, else None (as unshare reports it: util-linux 2.38
@@ -315,15 +363,14 @@ class Dockerd:
         )
 
     def _wait_ready(self, process: Background) -> None:
-        started = time.monotonic()
-        deadline = started + self.wait_seconds
+        deadline = time.monotonic() + self.wait_seconds
         while True:
             self.runner.check_signal()
             status = process.poll()
             if status is not None:
                 self._fail(process, f"exited with status {status}")
             if ping(self.docker_host):
-                log.info("dockerd.ready", seconds=round(time.monotonic() - started, 2))
+                log.info("dockerd.ready", seconds=round(time.monotonic() - self._launched, 2))
                 return
             if time.monotonic() >= deadline:
                 self._fail(process, f"did not answer on {self.docker_host} within {self.wait_seconds:g}s")
@@ -336,7 +383,8 @@ class Dockerd:
     def stop(self) -> None:
         """Stop dockerd (SIGTERM, bounded wait, SIGKILL), unmount what it left, remove the run dir."""
         if self._process is not None:
-            status = self._process.terminate(self.stop_timeout)
+            process = self._process
+            status = process.terminate(self.stop_timeout, done=lambda: _SHUTDOWN_DONE in process.text_tail())
             log.info("dockerd.stopped", status=status)
             self._process = None
         run_dir = self.opts.run_dir

@@ -8,13 +8,15 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from plugin.aws import AwsSession
 from plugin.errors import AwsError, ConfigError, RunError
 from plugin.files import parse_json, read_text
 from plugin.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
 from plugin.log import REDACTOR, get_logger
+
+if TYPE_CHECKING:  # the AWS layer (boto3) is imported by who makes the session, never by `plan`
+    from plugin.aws import AwsSession
 
 log = get_logger(__name__)
 

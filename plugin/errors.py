@@ -7,12 +7,15 @@
     ├── BuildError (exit = the builder's own status)
     └── Signalled (exit 128+N: the plugin was told to stop; the child got the signal first)
 
-Modules raise these and never exit; ``plugin.__main__.main`` maps them to exit statuses.
+Modules raise these and never exit; ``plugin.__main__.main`` maps them to exit statuses. Every class
+pickles to itself (``__reduce__``): the AWS worker process (``plugin.worker``) hands its error to the
+plugin, which reports it as if it had been raised there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -29,6 +32,9 @@ class PluginError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message,))
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class ConfigError(PluginError):
         noun = "setting" if len(problems) == 1 else "settings"
         super().__init__(f"invalid configuration ({len(problems)} bad {noun}):\n" + "\n".join(lines))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
     @classmethod
     def single(cls, variable: str, value: str | None, expected: str) -> ConfigError:
         return cls([Problem(variable, value, expected)])
@@ -77,6 +86,9 @@ class AwsError(PluginError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.operation, self.repository, self.code, self.detail))
+
 
 class RunError(PluginError):
     """A step outside AWS failed: a process did not start, dockerd never answered, a push was refused."""
@@ -88,6 +100,10 @@ class BuildError(PluginError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.exit_code = status if 0 < status < 256 else EXIT_FAILURE
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.status))
 
 
 class Signalled(PluginError):
@@ -97,3 +113,6 @@ class Signalled(PluginError):
         super().__init__(f"stopped by signal {signum}")
         self.signum = signum
         self.exit_code = 128 + signum
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.signum,))

@@ -50,10 +50,12 @@ SENTENCES: dict[str, str] = {
     "dockerconfig.cred_helper_dropped": "Left the credential helper for {registry} out of this run's "
     "Docker config",
     # builders
-    "dockerd.ready": "dockerd answers after {seconds}s",
+    "dockerd.ready": "dockerd answers, {seconds}s after it was started",
     "dockerd.stopped": "dockerd stopped (exit {status})",
     "dockerd.umount_failed": "Could not unmount {mount}: {error}",
     "dockerd.run_dir_moved": "dockerd runs in {run_dir} instead of {preferred} ({reason})",
+    "dockerd.discarded": "dockerd ended unused ({reason}); what it wrote in {data_root} is removed",
+    "docker.prune_skipped": "No docker system prune: {reason}",
     "kaniko.version": "The kaniko executor is {version}",
     "kaniko.version_unknown": "The kaniko executor's version is unknown, so the settings {unchecked} "
     "were not checked against it; {hint}",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 PUBLIC_HOST = "public.ecr.aws"
 PUBLIC_REGION = "us-east-1"
 
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
 _ALIAS = re.compile(r"[a-z0-9][a-z0-9_-]{1,49}")
 _SHAPE = re.compile(
     r"(?P<account>[^.]+)\.dkr(?P<sep>[.-])ecr(?P<fips>-fips)?\.(?P<region>[^.]+)\.(?P<suffix>.+)"

@@ -25,8 +25,6 @@ from plugin.files import check_regular, read_bytes
 from plugin.log import MASK
 from plugin.outputs import is_stream
 from plugin.planning import Resolved
-from plugin.tarpush import check_tarball
-from plugin.trust import load_ca
 
 BUILDKIT_SECRET_LIMIT = 500 * 1024  # BuildKit refuses larger secrets
 _REMOTE_CONTEXT = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
@@ -164,6 +162,8 @@ def source_tarball(r: Resolved) -> list[Problem]:
     if not (s.push_only and s.source_tar_path):
         return []
     if r.builder == "kaniko":
+        from plugin.tarpush import check_tarball  # noqa: PLC0415 - the registry client, for this case only
+
         check_tarball(s.source_tar_path)
         return []
     check_regular(s.source_tar_path, "PLUGIN_SOURCE_TAR_PATH", what="an image tarball")
@@ -199,6 +199,8 @@ def cosign(r: Resolved) -> list[Problem]:
 
 def ca_file(r: Resolved) -> list[Problem]:
     if r.ctx.ca_path:
+        from plugin.trust import load_ca  # noqa: PLC0415 - ssl, only when a CA is given
+
         load_ca(r.ctx.ca_path)
     return []
 

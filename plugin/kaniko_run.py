@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.errors import BuildError, ConfigError, RunError
 from plugin.log import get_logger
-from plugin.pipeline import Prepared
+from plugin.pipeline import Prepared, verify_existing
 from plugin.plan import Step
 from plugin.planning import Resolved
 from plugin.run import Runner
@@ -56,6 +57,15 @@ def check_executor(r: Resolved, runner: Runner) -> str | None:
     elif version is not None:
         log.info("kaniko.version", version=version)
     return version
+
+
+def build_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
+    """The kaniko builder's build: the executor, then the check of tags that existed (immutable)."""
+    if r.settings.tar_path:
+        Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    digest = run_kaniko(r, prep, runner)
+    verify_existing(prep, digest)
+    return digest
 
 
 def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:

@@ -24,7 +24,7 @@ CARD_SCHEMA = "https://drone-plugins.github.io/drone-docker/card.json"
 ARTIFACT_KIND = "docker/v1"
 STREAMS = ("/dev/stdout", "/dev/stderr")
 _ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>amazonaws\.com(?:\.cn)?)$"
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>amazonaws\.com(?:\.cn)?)$"
 )
 
 

@@ -1,18 +1,23 @@
-"""The run: credentials → ECR work → Docker config → builder → outputs, the same for every builder."""
+"""The run: credentials → ECR work → Docker config → builder → outputs, the same for every builder.
+
+The ECR work is handed to the AWS worker as data (``ecr_job``; ``plugin.worker``, ``plugin.ecr_work``):
+this module never imports boto3.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import os
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from plugin import summary
-from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session
+from plugin import summary, worker
 from plugin.context import CIContext
 from plugin.dockerconfig import existing_config, write_docker_config
-from plugin.ecr import Ecr, RegistryCredentials, RepositoryState, TagDecision, decide
-from plugin.errors import AwsError
+from plugin.ecr import TagDecision
+from plugin.ecr_job import AwsAuth, EcrJob, RetryPolicy
+from plugin.errors import RunError
 from plugin.log import REDACTOR, get_logger
 from plugin.outputs import (
     BuildResult,
@@ -25,14 +30,18 @@ from plugin.outputs import (
     write_card_stream,
 )
 from plugin.planning import Resolved, cache_specs, repository_spec
-from plugin.pull_logins import pull_logins
-from plugin.registry import Manifest
+from plugin.pull_logins import login_hosts
 from plugin.rundir import new_run_dir, run_directory
 from plugin.settings import Settings
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target import Target
 from plugin.trust import trust_from_context
+
+if TYPE_CHECKING:
+    from plugin.daemon import Dockerd
+    from plugin.registry import Manifest
+    from plugin.run import Runner
 
 log = get_logger("plugin.pipeline")
 HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")
@@ -112,90 +121,33 @@ def _base_auth(s: Settings) -> dict[str, tuple[str, str]]:
     return {host: (s.base_username, s.base_password.get_secret_value())}
 
 
-def _repository_state(ecr: Ecr, r: Resolved) -> RepositoryState | None:
-    """Ensure the repository as asked; otherwise only look at it (tolerating a missing permission)."""
-    spec = repository_spec(r.settings, r.target.repository)
-    if spec.asks_anything:
-        return ecr.ensure_repository(spec)
-    try:
-        found = ecr.describe(r.target.repository)
-    except AwsError as exc:
-        if exc.code not in ("AccessDeniedException", "AccessDenied"):
-            raise
-        log.warning("ecr.describe_denied", repository=r.target.repository, hint="tag mutability unknown")
-        return None
-    if found is None:
-        return None
-    mutability = str(found.get("imageTagMutability") or "MUTABLE")
-    return RepositoryState(
-        r.target.repository, found.get("repositoryUri"), True, False, mutability.startswith("IMMUTABLE"), []
+def ecr_job(r: Resolved, check_tags: bool = False) -> EcrJob:
+    """The run's ECR work as data, for the AWS worker (plugin.ecr_work does it)."""
+    s = r.settings
+    retry = RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds))
+    common: dict[str, Any] = {
+        "auth": aws_auth(s, r.ctx),
+        "retry": retry,
+        "account": s.account,
+        "region": s.region,
+        "repository": r.target.repository,
+        "env": {k: v for k in ("SSL_CERT_FILE", "AWS_CA_BUNDLE") if (v := os.environ.get(k))},
+        "secrets": tuple(REDACTOR.secrets),
+        "log_level": s.log_level,
+        "log_json": s.log_json,
+    }
+    if s.no_push:
+        return EcrJob(registries=tuple(login_hosts(r)), pull_only=True, **common)
+    return EcrJob(
+        registries=tuple(r.target.registries) or (None,),
+        spec=repository_spec(s, r.target.repository),
+        caches=tuple(cache_specs(s, r.target)),
+        tags=tuple(r.target.tags),
+        check_tags=check_tags,
+        skip_if_exists=s.skip_push_if_tag_exists,
+        exists_mode=s.tag_exists_mode,
+        **common,
     )
-
-
-def _tag_decision(ecr: Ecr, r: Resolved, state: RepositoryState | None, always: bool) -> TagDecision | None:
-    """Check the final tags when asked to, or when the repository is immutable (pushes would fail)."""
-    immutable = bool(state and state.immutable)
-    if not (r.settings.skip_push_if_tag_exists or immutable or always):
-        return None
-    tags = list(r.target.tags)
-    existing = ecr.existing_tags(r.target.repository, tags, missing_ok=True)
-    if r.settings.skip_push_if_tag_exists and r.settings.tag_exists_mode == "any" and existing:
-        return TagDecision("skip", [], {}, existing, f"tags exist ({', '.join(existing)}); mode any")
-    decision = decide(tags, existing, immutable)
-    if decision.action == "skip" and not r.settings.skip_push_if_tag_exists:
-        log.warning(
-            "ecr.immutable_all_exist", hint="every tag exists in an immutable repository; nothing to push"
-        )
-    return decision
-
-
-@dataclass
-class _RegistryWork:
-    """What one registry gave: its host, the login, the repository as found or made."""
-
-    ecr: Ecr
-    registry: str
-    creds: RegistryCredentials = field(repr=False)
-    state: RepositoryState | None
-
-    def summary(self, repository: str) -> dict[str, Any]:
-        state = self.state
-        return {
-            "registry": self.registry,
-            "repository": repository,
-            "exists": bool(state and state.exists),
-            "created": bool(state and state.created),
-            "immutable": bool(state and state.immutable),
-            "actions": state.actions if state else [],
-        }
-
-
-def _registry_work(session: AwsSession, r: Resolved, host: str | None) -> _RegistryWork:
-    """Token and repository for one registry (its host from the token when none was given)."""
-    s = r.settings
-    ecr = Ecr(session, host or "", s.account, s.region)
-    creds = ecr.token()
-    registry = host or creds.endpoint
-    if r.target.registry is None:
-        r.target = r.target.with_registry(registry)
-    return _RegistryWork(ecr, registry, creds, _repository_state(ecr, r))
-
-
-def _all_registries(session: AwsSession, r: Resolved) -> list[_RegistryWork]:
-    """The main registry first (it may name itself through its token), then the others concurrently."""
-    hosts = list(r.target.registries)
-    main = _registry_work(session, r, hosts[0] if hosts else None)
-    others = hosts[1:]
-    if not others:
-        return [main]
-    with ThreadPoolExecutor(max_workers=min(4, len(others))) as pool:
-        return [main, *pool.map(lambda host: _registry_work(session, r, host), others)]
-
-
-def _session(r: Resolved) -> AwsSession:
-    s = r.settings
-    policy = RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds))
-    return make_session(aws_auth(s, r.ctx), policy)
 
 
 def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) -> Prepared:
@@ -209,26 +161,32 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     trust_from_context(r.ctx.ca_path, run_dir)  # before the first HTTPS call, and for every child
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
-    decision, repos = None, []
-    if s.no_push:
-        auths.update(pull_logins(r, _session))
-    else:
-        session = _session(r)
-        done = _all_registries(session, r)
-        for work in done:
-            auths[work.registry] = (work.creds.username, work.creds.password)
-            repos.append(work.summary(r.target.repository))
-        main = done[0]
-        for cache in cache_specs(s, r.target):
-            if cache.asks_anything:
-                main.ecr.ensure_repository(cache)
-        decision = _tag_decision(main.ecr, r, main.state, check_tags)
+    outcome = worker.run_job(ecr_job(r, check_tags))
+    REDACTOR.add(*outcome.secrets)
+    if outcome.registry and r.target.registry is None:  # named by its token
+        r.target = r.target.with_registry(outcome.registry)
+    auths.update(outcome.logins)
+    decision, repos = outcome.decision, outcome.repositories
     config_dir = run_dir / "docker-config"
     found = existing_config(r.loaded.env)
     write_docker_config(
         config_dir, auths, s.config.get_secret_value() if s.config else None, found[0] if found else None
     )
     return Prepared(r.target, run_dir, config_dir, auths, decision, repos)
+
+
+def verify_existing(prep: Prepared, digest: str | None) -> None:
+    """Tags that existed in an immutable repository must hold the digest just built."""
+    if not prep.decision or not prep.decision.verify_tags:
+        return
+    for tag, existing in prep.decision.verify_tags.items():
+        if digest == existing:
+            log.info("push.tag_already_there", tag=tag, digest=digest)
+            continue
+        raise RunError(
+            f"tag {tag!r} already exists in the immutable repository {prep.target.repository!r} with digest "
+            f"{existing}, but this build produced {digest}; use a new tag"
+        )
 
 
 def write_outputs(r: Resolved, result: BuildResult) -> None:
@@ -266,10 +224,27 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
     )
 
 
+def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContextManager[Dockerd | None]:
+    if r.builder == "kaniko":  # without docker's modules
+        return nullcontext(None)
+    from plugin.engine import early_dockerd  # noqa: PLC0415
+
+    return early_dockerd(r, run_dir, runner)
+
+
+def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
+    if r.builder == "kaniko" and not r.settings.push_only:  # without docker's and buildx's modules
+        from plugin.kaniko_run import build_kaniko  # noqa: PLC0415
+
+        return build_kaniko(r, prep, runner)
+    from plugin.build import build  # noqa: PLC0415
+
+    return build(r, prep, runner, daemon)
+
+
 def run(r: Resolved) -> int:
     """The whole job; returns the exit status (errors are raised and mapped by main)."""
-    from plugin.build import build  # noqa: PLC0415 - the builders import the process runner
-    from plugin.run import Runner  # noqa: PLC0415
+    from plugin.run import Runner  # noqa: PLC0415 - the builders import the process runner
 
     if r.tags.skip_reason:
         log.warning("build.skipped", reason=r.tags.skip_reason)
@@ -284,13 +259,18 @@ def run(r: Resolved) -> int:
     where = "push-only" if r.builder == "kaniko" and r.settings.push_only else r.builder
     phase = summary.TIMELINE.phase
     signer = prepare_signer(r.settings, r.loaded.env)  # the cosign key and cosign itself, before AWS
-    with run_directory(where, r.loaded.env) as run_dir:  # removed even when prepare() fails
+    # The run dir is removed and dockerd (launched before the ECR work) stopped, whatever happens.
+    with run_directory(where, r.loaded.env) as run_dir, ExitStack() as stack:
         if signer is not None:
             signer.check(runner, run_dir)  # the key's password: exit 2 before any AWS call
         with phase("prepare"):
+            trust_from_context(r.ctx.ca_path, run_dir)  # dockerd and the AWS worker trust the CA too
+            daemon = stack.enter_context(_early_dockerd(r, run_dir, runner))
             prep = prepare(r, run_dir)
         if prep.skipped:
             assert prep.decision is not None  # noqa: S101 - skipped implies a decision
+            if daemon is not None:
+                daemon.discard()
             log.info("build.skipped", reason=prep.decision.reason, digest=prep.decision.digest)
             result = result_for(r, prep, prep.decision.digest, skipped=True)
             with phase("outputs"):
@@ -298,7 +278,7 @@ def run(r: Resolved) -> int:
             summary.log_summary(result, pushed=False, reason=prep.decision.reason)
             return 0
         with phase("build"):
-            digest = build(r, prep, runner)
+            digest = _build(r, prep, runner, daemon)
         result = result_for(r, prep, digest)
         if signer is not None and digest:
             with phase("sign"):  # a failure is exit 1 after saying the image was pushed; no outputs

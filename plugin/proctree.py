@@ -108,3 +108,20 @@ def kill_all(leader: int, timeout: float = 1.0) -> list[int]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(_POLL)
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    """Wait (bounded) until none of ``pids`` is alive; reap those that were re-parented to this
+    process (PID 1 in a container). Returns the ones still alive."""
+    deadline = time.monotonic() + timeout
+    me = os.getpid()
+    while True:
+        infos = [info for info in (read_stat(pid) for pid in pids) if info is not None]
+        for info in infos:
+            if info.ppid == me and not info.alive:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(info.pid, os.WNOHANG)
+        left = [info.pid for info in infos if info.alive]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(_POLL)

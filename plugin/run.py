@@ -34,6 +34,7 @@ _POLL = 0.05  # seconds between checks on a running child
 _READER_JOIN = 5.0  # how long to drain output after the step's processes are gone
 _READER_JOIN_STOPPED = 0.5  # the same once the run was told to stop
 KILL_GRACE = 1.0  # seconds between the forwarded signal and SIGKILL of what is left of the step
+KILL_WAIT = 5.0  # how long a killed daemon's processes may take to be gone
 _TAIL_BYTES = 64 * 1024
 _KEEP_LINES = 50  # the last lines of the last run, kept to tell a transient push failure from another
 
@@ -84,28 +85,52 @@ class Background:
         code = self._proc.poll()
         return None if code is None else _status(code)
 
-    def terminate(self, timeout: float = 15.0) -> int:
-        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns the exit status."""
+    def terminate(self, timeout: float = 15.0, done: Callable[[], bool] | None = None) -> int:
+        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns the exit status.
+
+        ``done``: once it says the process has finished its own shutdown, what is left (a helper it
+        waits for) is killed at once, and the status is 0.
+        """
+        if self._proc.poll() is not None:
+            return _status(self._proc.returncode)
+        _signal_group(self._proc, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self._proc.poll() is None and time.monotonic() < deadline:
+            if done is not None and done():
+                self.kill()
+                return 0
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=_POLL)
         if self._proc.poll() is None:
-            _signal_group(self._proc, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(self._proc, signal.SIGKILL)
-                self._proc.wait()
+            self.kill()
         return _status(self._proc.returncode)
 
-    def tail(self, n: int = 20) -> list[str]:
-        """The last ``n`` lines of the process's log, redacted."""
+    def kill(self) -> int:
+        """SIGKILL the process and everything below it, and wait (bounded) until all of it is gone, so
+        that nothing writes to its files any more; returns the status."""
+        if self._proc.poll() is None:
+            below = [info.pid for info in proctree.members(self._proc.pid)]
+            _signal_group(self._proc, signal.SIGKILL)
+            for pid in below:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            self._proc.wait()
+            proctree.wait_gone(below, KILL_WAIT)
+        return _status(self._proc.returncode)
+
+    def text_tail(self, size: int = _TAIL_BYTES) -> str:
+        """The end of the process's log (at most ``size`` bytes), as text; empty when unreadable."""
         try:
             with self.log_path.open("rb") as f:
                 f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - _TAIL_BYTES))
-                data = f.read()
+                f.seek(max(0, f.tell() - size))
+                return f.read().decode("utf-8", errors="replace")
         except OSError:
-            return []
-        lines = data.decode("utf-8", errors="replace").splitlines()
-        return [REDACTOR.text(line) for line in lines[-n:]]
+            return ""
+
+    def tail(self, n: int = 20) -> list[str]:
+        """The last ``n`` lines of the process's log, redacted."""
+        return [REDACTOR.text(line) for line in self.text_tail().splitlines()[-n:]]
 
 
 class Runner:

@@ -42,7 +42,7 @@ def _from_environment(ctx: CIContext) -> SourceDate | None:
     raw = (ctx.source_date_env or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > _MAX_EPOCH:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > _MAX_EPOCH:
         raise ConfigError.single("SOURCE_DATE_EPOCH", raw, "seconds since 1970 (an integer)")
     return SourceDate(int(raw), "SOURCE_DATE_EPOCH")
 

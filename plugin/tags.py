@@ -34,10 +34,10 @@ from plugin.tagrules import (
 OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # coreos/go-semver, as the anchors' auto-tag uses it: X.Y.Z[-pre][+meta], leading zeros kept.
 _GO_SEMVER = re.compile(
-    r"(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<meta>[0-9A-Za-z.-]+))?"
+    r"(?P<major>[0-9]+)\.(?P<minor>[0-9]+)\.(?P<patch>[0-9]+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<meta>[0-9A-Za-z.-]+))?"
 )
 # golang.org/x/mod/semver, as kaniko's expand_tag uses it: shorthand v1 and v1.2 allowed without pre/build.
-_NUM = r"(?:0|[1-9]\d*)"
+_NUM = r"(?:0|[1-9][0-9]*)"
 _IDENT = r"[0-9A-Za-z-]+"
 _MOD_SEMVER = re.compile(
     rf"v(?P<major>{_NUM})(?:\.(?P<minor>{_NUM})(?:\.(?P<patch>{_NUM})"

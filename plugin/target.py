@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from plugin.hosts import RegistryHost, strip_scheme
 from plugin.settings import Settings
 
-_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 
 
 def derived_registry(account: str, region: str) -> str:

@@ -13,8 +13,6 @@ import ssl
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from botocore.httpsession import DEFAULT_CA_BUNDLE
-
 from plugin.errors import ConfigError
 from plugin.files import read_bytes
 from plugin.log import get_logger
@@ -30,6 +28,8 @@ def base_bundle(env: MutableMapping[str, str]) -> Path:
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
+    from botocore.httpsession import DEFAULT_CA_BUNDLE  # noqa: PLC0415 - `plan` never imports botocore
+
     return Path(DEFAULT_CA_BUNDLE)
 
 
@@ -65,6 +65,6 @@ def trust_ca(ca_path: str, run_dir: Path, env: MutableMapping[str, str]) -> Path
 
 
 def trust_from_context(ca_path: str | None, run_dir: Path) -> None:
-    """Apply HARNESS_CA_PATH to this process (and so to every child) when it is set."""
-    if ca_path:
+    """Apply HARNESS_CA_PATH to this process (and so to every child) when it is set; once per run dir."""
+    if ca_path and os.environ.get("SSL_CERT_FILE") != str(run_dir / "ca-bundle.pem"):
         trust_ca(ca_path, run_dir, os.environ)

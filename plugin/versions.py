@@ -18,7 +18,7 @@ from plugin.errors import Problem
 from plugin.flags import Requires, field_requirements
 from plugin.settings import Settings, aliases
 
-_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?")
 
 Version = tuple[int, int, int]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from plugin.builders.buildkitd import assets_dir, loaded_buildkit
 from plugin.builders.buildx_cache import created_driver
 from plugin.errors import Problem
 from plugin.settings import Settings
@@ -178,6 +177,8 @@ def _builder_warnings(settings: Settings, env: Mapping[str, str]) -> list[tuple[
         out.append(_unused("PLUGIN_BUILDER_REMOTE_CONN", "only with PLUGIN_BUILDER_DRIVER=remote"))
     if driver == "remote" and settings.builder_config:
         out.append(_unused("PLUGIN_BUILDER_CONFIG", "a remote BuildKit keeps its own buildkitd.toml"))
+    from plugin.builders.buildkitd import assets_dir, loaded_buildkit  # noqa: PLC0415 - buildx runs only
+
     wants_loaded = _explicit(env, "PLUGIN_USE_LOADED_BUILDKIT") and settings.use_loaded_buildkit
     if (wants_loaded or settings.buildkit_assets_dir) and loaded_buildkit(settings) is None:
         out.append(

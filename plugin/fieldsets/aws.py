@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from plugin.types import Bool, Count, OptBool, Secret, Str, env
+from plugin.types import FIELD_GROUP, Bool, Count, OptBool, Secret, Str, env
 
 
 def _upper(value: object) -> object:
@@ -16,7 +16,7 @@ def _upper(value: object) -> object:
 
 
 Upper = BeforeValidator(_upper)
-_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
 
 
 def _matches(pattern: re.Pattern[str], expected: str) -> Callable[[str | None], str | None]:
@@ -30,6 +30,8 @@ def _matches(pattern: re.Pattern[str], expected: str) -> Callable[[str | None], 
 
 class AwsFields(BaseModel):
     """Credentials, region, account and what to do with the ECR repository."""
+
+    model_config = FIELD_GROUP
 
     region: Annotated[str, AfterValidator(_matches(_REGION, "an AWS region such as us-east-1"))] = env(
         "PLUGIN_REGION", "ECR_REGION", "AWS_REGION", default="us-east-1", doc="AWS region of the registry."

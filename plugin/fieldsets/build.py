@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Compare, Flag, Requires, Uses
 from plugin.types import (
+    FIELD_GROUP,
     Bool,
     CacheList,
     CommaList,
@@ -27,6 +28,8 @@ KANIKO_SECRET = Requires("kaniko", "1.28.0", "--secret")
 
 class BuildFields(BaseModel):
     """What to build and how it is tagged."""
+
+    model_config = FIELD_GROUP
 
     builder: Annotated[Literal["kaniko", "docker", "buildx"] | None, Lower] = env(
         "PLUGIN_BUILDER",
@@ -177,6 +180,8 @@ class BuildFields(BaseModel):
 class TargetFields(BaseModel):
     """Where the image goes and what happens around the push."""
 
+    model_config = FIELD_GROUP
+
     repo: Annotated[Str, Uses(ALL)] = env(
         "PLUGIN_REPO",
         doc="Repository name (`team/app`); a leading registry host is accepted and not repeated.",
@@ -221,7 +226,10 @@ class TargetFields(BaseModel):
     artifact_file: Str = env("PLUGIN_ARTIFACT_FILE", doc="Write the docker/v1 artifact JSON here.")
     registry_type: str = env("PLUGIN_REGISTRY_TYPE", default="ECR", doc="registryType in the artifact file.")
     purge: Annotated[Bool, Uses(DOCKER)] = env(
-        "PLUGIN_PURGE", default=True, doc="Remove the built images and prune the daemon after the run."
+        "PLUGIN_PURGE",
+        default=True,
+        doc="Remove the built images and prune the daemon after the run (no prune on a data root that "
+        "was empty when the plugin's dockerd started: all it holds is this run's).",
     )
     config: Annotated[Secret, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_CONFIG",
@@ -262,6 +270,8 @@ class TargetFields(BaseModel):
 
 class PluginFields(BaseModel):
     """The plugin's own behaviour."""
+
+    model_config = FIELD_GROUP
 
     env_file: Str = env(
         "PLUGIN_ENV_FILE", doc="A dotenv file loaded before anything else (set variables win)."

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_settings import NoDecode
 
 from plugin.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Compare, Flag, Uses
-from plugin.types import Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
+from plugin.types import FIELD_GROUP, Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
 
 
 def _shell_words(value: Any) -> Any:
@@ -21,6 +21,8 @@ Words = Annotated[list[str], NoDecode, BeforeValidator(_shell_words)]
 
 class DaemonFields(BaseModel):
     """The dockerd the plugin starts for the docker and buildx builders."""
+
+    model_config = FIELD_GROUP
 
     daemon_off: Annotated[Bool, Uses(DOCKER_BUILDX)] = env(
         "PLUGIN_DAEMON_OFF", default=False, doc="Do not start dockerd; use the engine at DOCKER_HOST."
@@ -64,6 +66,8 @@ class DaemonFields(BaseModel):
 class DockerBuildFields(BaseModel):
     """docker build / buildx build switches that neither kaniko nor the daemon reads."""
 
+    model_config = FIELD_GROUP
+
     squash: Annotated[Bool, Uses(DOCKER)] = env(
         "PLUGIN_SQUASH", default=False, doc="Squash the layers (needs PLUGIN_EXPERIMENTAL)."
     )
@@ -77,6 +81,8 @@ class DockerBuildFields(BaseModel):
 
 class BuildxFields(BaseModel):
     """buildx-ecr settings."""
+
+    model_config = FIELD_GROUP
 
     cache_to: Annotated[CacheList, Flag("--cache-to", BUILDX, "repeat")] = env(
         "PLUGIN_CACHE_TO", factory=list, doc="Cache export specs (`;`-separated)."

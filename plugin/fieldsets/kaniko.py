@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel
 
 from plugin.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Compare, Flag, Requires, Uses
-from plugin.types import Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
+from plugin.types import FIELD_GROUP, Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
 
 # Flags that v1.24.0, the last upstream release, lacks (builder-flags.md). --annotation came with the
 # forks (chainguard's v1.25.5 has it); the others are osscontainertools' (seen in v1.28.3).
@@ -25,6 +25,8 @@ def _newer(flag: str, version: str = OSS) -> Requires:
 
 class KanikoFields(BaseModel):
     """Everything kaniko-ecr reads, plus the executor flags it forgot to wire."""
+
+    model_config = FIELD_GROUP
 
     registry_mirrors: Annotated[CommaList, Flag("--registry-mirror", KANIKO, "repeat"), Uses(BUILDX)] = env(
         "PLUGIN_REGISTRY_MIRRORS",

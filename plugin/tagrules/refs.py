@@ -38,7 +38,7 @@ EVENTS = {
     "custom": "manual",
 }
 DECISIVE_EVENTS = frozenset({"push", "tag", "pr", "schedule"})
-_PR_REF = re.compile(r"refs/(?:pull|merge-requests|pull-requests)/(\d+)(?:/|$)")
+_PR_REF = re.compile(r"refs/(?:pull|merge-requests|pull-requests)/([0-9]+)(?:/|$)")
 SHA_VARIABLES = "DRONE_COMMIT_SHA, CI_COMMIT_SHA or GITHUB_SHA"
 DEFAULT_BRANCH_VARIABLES = "DRONE_REPO_BRANCH or CI_REPO_DEFAULT_BRANCH"
 SHORT_SHA_VARIABLE = "DOCKER_METADATA_SHORT_SHA_LENGTH"
@@ -107,7 +107,7 @@ def _short_sha_length(env: Mapping[str, str]) -> int:
     raw = env.get(SHORT_SHA_VARIABLE, "").strip()
     if not raw:
         return 7
-    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 64:
         raise ConfigError.single(SHORT_SHA_VARIABLE, raw, "a whole number of characters from 1 to 64")
     return int(raw)
 
@@ -115,7 +115,7 @@ def _short_sha_length(env: Mapping[str, str]) -> int:
 def _build_date(ctx: CIContext, now: datetime | None) -> datetime:
     """The build's creation time when the CI gives it (every step of a build agrees), else now."""
     created = (ctx.build_created or "").strip()
-    if created.isdigit() and len(created) <= 11:
+    if created.isascii() and created.isdigit() and len(created) <= 11:
         return datetime.fromtimestamp(int(created), UTC)
     return now or datetime.now(UTC)
 

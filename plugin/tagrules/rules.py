@@ -207,7 +207,7 @@ def _regex(attrs: dict[str, str]) -> re.Pattern[str]:
     except (re.error, OverflowError, RecursionError) as exc:
         raise RuleError(f"pattern= is not a regular expression ({exc})") from None
     group = attrs["group"]
-    if not group.isdigit() or int(group) > compiled.groups:
+    if not (group.isascii() and group.isdigit()) or int(group) > compiled.groups:
         raise RuleError(f"group={group!r}: the pattern has groups 0 to {compiled.groups}")
     return compiled
 
@@ -222,7 +222,7 @@ def parse_rule(number: int, text: str, fields: list[str]) -> Rule:
     templates = _templates(kind, attrs)
     _check_enable(attrs, templates)
     priority = attrs.get("priority", str(PRIORITIES[kind]))
-    if not re.fullmatch(r"[+-]?\d{1,9}", priority):
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", priority):
         raise RuleError(f"priority={priority!r}: expected a whole number")
     regex = _regex(attrs) if kind == "match" else None
     return Rule(kind, attrs, number, text, int(priority), templates, regex)

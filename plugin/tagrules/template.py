@@ -12,13 +12,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 from plugin.tagrules.moment import FormatError, check, format_date
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_]*)=)?(?:'([^']*)'|"([^"]*)"|(\S+))""")
-_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?")
+_OFFSET = re.compile(r"(?:UTC)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?")
 DATE_HELPERS = frozenset({"date", "commit_date"})
 
 
@@ -116,6 +115,8 @@ def zone(name: str) -> tzinfo:
         if delta >= timedelta(hours=24):
             raise TemplateError(f"time zone {name!r}: the offset is 24 hours or more")
         return timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only for a named zone (tag rules), not every run
+
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError

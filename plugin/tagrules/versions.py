@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 _MAX_SEMVER = 256  # node-semver's MAX_LENGTH
 _MAX_SAFE_INTEGER = 2**53 - 1
-_NUM = r"0|[1-9]\d*"
-_PRE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][A-Za-z0-9-]*)"
+_NUM = r"0|[1-9][0-9]*"
+_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][A-Za-z0-9-]*)"
 _BUILD_ID = r"[0-9A-Za-z-]+"
 _SEMVER = re.compile(
     rf"v?(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"

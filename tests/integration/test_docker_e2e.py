@@ -291,8 +291,9 @@ def seed_immutable(moto: MotoServer, repo: str, tags: dict[str, str]) -> dict[st
 
 
 class TestImmutableRepository:
-    def test_all_tags_exist_skips_without_a_daemon(self, moto_server, registry, workspace, example_context):
-        """Every tag exists at one digest: exit 0, no dockerd, no build, no push; outputs hold that digest."""
+    def test_all_tags_exist_skips_without_a_build(self, moto_server, registry, workspace, example_context):
+        """Every tag exists at one digest: exit 0, no build, no push, and the dockerd launched beside the
+        ECR work is gone with the data root it made; outputs hold that digest."""
         repo = "e2e/immutable-all"
         digest = seed_immutable(moto_server, repo, dict.fromkeys(TAGS, "one"))[TAGS[0]]
         env = app_env(
@@ -300,9 +301,10 @@ class TestImmutableRepository:
         )
         result = run_plugin(env)
         assert result.returncode == 0, result.output
-        assert "+ dockerd" not in result.output
+        assert "dockerd.discarded" in result.output
         assert "docker build" not in result.output
         assert not workspace.storage.exists()
+        assert dockerd_pids_for(workspace.storage) == []
         assert registry.tags(repo) == []
         values = workspace.drone_values()
         assert (values["digest"], values["skipped"], values["OTHER"]) == (digest, "true", "keep")

@@ -84,12 +84,17 @@ def base_env(moto_url: str, registry_host: str, storage_path: str | Path, **extr
     return env
 
 
-def start_plugin(env: dict[str, str]) -> subprocess.Popen[str]:
-    """``python -m plugin`` started with exactly ``env``; stdout and stderr are pipes (text)."""
+def start_plugin(
+    env: dict[str, str], *, python: str | None = None, root: Path | None = None
+) -> subprocess.Popen[str]:
+    """``python -m plugin`` started with exactly ``env``; stdout and stderr are pipes (text).
+
+    ``python``/``root``: another interpreter, and the checkout whose ``plugin`` it runs (the benchmarks
+    run a runtime-only venv, and the commit before a change)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "plugin"],
+        [python or sys.executable, "-m", "plugin"],
         env=env,
-        cwd=ROOT,
+        cwd=root or ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -108,10 +113,12 @@ def finish(proc: subprocess.Popen[str], started: float, timeout: float = RUN_TIM
     return PluginRun(proc.returncode, stdout, stderr, time.monotonic() - started)
 
 
-def run_plugin(env: dict[str, str], timeout: float = RUN_TIMEOUT) -> PluginRun:
+def run_plugin(
+    env: dict[str, str], timeout: float = RUN_TIMEOUT, *, python: str | None = None, root: Path | None = None
+) -> PluginRun:
     """Run the plugin to its end with ``env``; returns exit status, stdout, stderr and duration."""
     started = time.monotonic()
-    return finish(start_plugin(env), started, timeout)
+    return finish(start_plugin(env, python=python, root=root), started, timeout)
 
 
 class LivePlugin:

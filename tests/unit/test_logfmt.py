@@ -121,7 +121,7 @@ class TestHumanRenderer:
     def test_colour_marks_time_level_keys_and_id(self) -> None:
         line = human("dockerd.ready", "warning", colour=True, seconds=1.5)
         assert line == (
-            "\x1b[2m12:34:56\x1b[0m \x1b[33mWARN \x1b[0m dockerd answers after 1.50s  "
+            "\x1b[2m12:34:56\x1b[0m \x1b[33mWARN \x1b[0m dockerd answers, 1.50s after it was started  "
             "\x1b[2m(dockerd.ready)\x1b[0m"
         )
 

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from plugin.context import CIContext
 from plugin.errors import ConfigError, RunError
 from plugin.registry import manifest
 from plugin.rundir import new_run_dir
+from plugin.settings import load_settings
+from plugin.tags import resolve_tags
 from plugin.tarpush import check_tarball
 
 
@@ -80,3 +83,25 @@ class TestRegistryManifest:
         assert (
             caught.value.message == f"registry {json_list_registry} served no JSON manifest for team/app:1.0"
         )
+
+
+class TestDigitsThatAreNotAscii:
+    """str.isdigit() and the regex class \\d accept digits of other scripts (superscripts, Arabic-Indic); int() refuses
+    some of them. Numbers the plugin reads are ASCII digits only."""
+
+    def test_a_build_time_that_is_not_ascii_digits_is_ignored(self) -> None:
+        env = {
+            "PLUGIN_REPO": "team/app",
+            "PLUGIN_TAG_RULES": "type=schedule,pattern={{date 'YYYYMMDD'}}",
+            "DRONE_BUILD_EVENT": "cron",
+            "DRONE_BUILD_CREATED": "\u00b2",
+        }
+        loaded = load_settings(env)
+        result = resolve_tags(loaded.settings, CIContext.from_env(loaded.env), None, loaded.env)
+        assert len(result.tags) == 1 and result.tags[0].isdigit()
+
+    def test_an_account_in_other_digits_is_refused(self) -> None:
+
+        with pytest.raises(ConfigError) as caught:
+            load_settings({"PLUGIN_REPO": "team/app", "PLUGIN_ACCOUNT": "\u0661" * 12})
+        assert "PLUGIN_ACCOUNT" in caught.value.message

@@ -1,0 +1,174 @@
+"""What the plugin loads, and what crosses to its AWS worker process (no services needed).
+
+``plan`` and ``--help`` never import the AWS SDK, nor does the plugin's own process on the run path
+(the worker does the ECR work): checked in a fresh interpreter that reports its ``sys.modules``.
+Everything the worker and the plugin hand each other pickles to itself.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from plugin.build import reported_digest
+from plugin.ecr import RepositorySpec, TagDecision
+from plugin.ecr_job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
+from plugin.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
+from tests.support.plugin_run import ROOT
+
+AWS_ROOTS = ("boto3", "botocore", "s3transfer")
+PROBE = """
+import json, sys
+from plugin.__main__ import main
+code = main(sys.argv[1:], fork_worker=True)  # what `python -m plugin` runs, before it exits
+print(json.dumps({"code": code, "aws": sorted(m for m in sys.modules if m.split(".")[0] in %r)}))
+""" % (AWS_ROOTS,)  # noqa: UP031 - a literal tuple in the probe's source
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "PLUGIN_REGISTRY": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    "PLUGIN_REPO": "team/app",
+    "PLUGIN_TAGS": "1.0,latest",
+}
+
+
+def probe(*args: str, **env: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=ROOT, env={**ENV, **env}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+class TestNothingOfAwsIsLoaded:
+    @pytest.mark.parametrize("builder", ["docker", "kaniko", "buildx"])
+    def test_plan(self, builder: str) -> None:
+        assert probe("plan", PLUGIN_BUILDER=builder) == {"code": 0, "aws": []}
+
+    def test_plan_only(self) -> None:
+        assert probe("run", PLUGIN_PLAN_ONLY="true", PLUGIN_BUILDER="docker") == {"code": 0, "aws": []}
+
+    def test_plan_of_a_no_push_build_with_pull_logins(self) -> None:
+        assert probe("plan", PLUGIN_BUILDER="docker", PLUGIN_NO_PUSH="true") == {"code": 0, "aws": []}
+
+    def test_help_and_version(self) -> None:
+        assert probe("--help") == {"code": 0, "aws": []}
+        assert probe("--version") == {"code": 0, "aws": []}
+
+    def test_the_modules_of_the_run_path(self) -> None:
+        """What the plugin's own process imports to run any builder: the worker imports boto3."""
+        modules = (
+            "plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
+            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.run, plugin.worker, plugin.ecr_job"
+        )
+        found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"
+        code = f"import sys, {modules}; print({found})"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[]"
+
+
+class TestWhatCrossesToTheWorker:
+    @pytest.mark.parametrize(
+        "error",
+        [
+            PluginError("plain"),
+            RunError("a run error"),
+            ConfigError(
+                [Problem("PLUGIN_REPO", "x y", "a repository name"), Problem("PLUGIN_TAGS", None, "tags")]
+            ),
+            AwsError("CreateRepository", "team/app", "AccessDeniedException", "not allowed"),
+            BuildError("kaniko failed", 7),
+            Signalled(15),
+        ],
+        ids=lambda e: type(e).__name__,
+    )
+    def test_every_error_pickles_to_itself(self, error: PluginError) -> None:
+        back = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+        assert type(back) is type(error)
+        assert (back.message, back.exit_code, str(back)) == (error.message, error.exit_code, str(error))
+        assert vars(back) == vars(error)
+
+    def test_a_job_and_an_outcome_pickle_whole(self) -> None:
+        job = EcrJob(
+            auth=AwsAuth(
+                region="eu-west-1", access_key="AKIA", secret_key="s3cr3t", role_arn="arn:aws:iam::1:role/r"
+            ),
+            retry=RetryPolicy(attempts=2),
+            account="123456789012",
+            region="eu-west-1",
+            registries=(None, "210987654321.dkr.ecr.eu-west-1.amazonaws.com"),
+            repository="team/app",
+            spec=RepositorySpec("team/app", create=True, tag_mutability="IMMUTABLE"),
+            caches=(RepositorySpec("team/app/cache", create=True),),
+            tags=("1.0", "latest"),
+            env={"SSL_CERT_FILE": "/run/ca.pem"},
+            secrets=("s3cr3t",),
+        )
+        assert pickle.loads(pickle.dumps(job)) == job  # noqa: S301
+        outcome = EcrOutcome(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+            {"123456789012.dkr.ecr.eu-west-1.amazonaws.com": ("AWS", "token")},
+            [{"registry": "x", "created": True}],
+            TagDecision(
+                "build", ["latest"], {"1.0": "sha256:" + "a" * 64}, {"1.0": "sha256:" + "a" * 64}, "why"
+            ),
+            ("token",),
+        )
+        assert pickle.loads(pickle.dumps(outcome)) == outcome  # noqa: S301
+
+    def test_secrets_stay_out_of_the_job_repr(self) -> None:
+        job = EcrJob(
+            auth=AwsAuth(secret_key="sentinel-secret"), retry=RetryPolicy(), account=None, region="us-east-1",
+            registries=(None,), repository="a", secrets=("sentinel-secret",),
+        )  # fmt: skip
+        assert "sentinel-secret" not in repr(job)
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+class TestPushedDigest:
+    """`docker push` prints the digest of the manifest the registry accepted; the run takes it from there."""
+
+    def test_the_line_of_the_pushed_tag(self) -> None:
+        lines = [
+            "The push refers to repository [127.0.0.1:5000/team/app]\n",
+            "5f70bf18a086: Pushed\n",
+            f"1.0.0: digest: {DIGEST} size: 527\n",
+        ]
+        assert reported_digest(lines, "127.0.0.1:5000/team/app:1.0.0") == DIGEST
+
+    def test_another_tag_or_no_line_is_none(self) -> None:
+        assert reported_digest([f"latest: digest: {DIGEST} size: 527\n"], "host/team/app:1.0.0") is None
+        assert reported_digest(["1.0.0: Pushed\n"], "host/team/app:1.0.0") is None
+        assert reported_digest([f"1.0.0: digest: {DIGEST[:-1]} size: 527\n"], "host/team/app:1.0.0") is None
+
+    def test_a_registry_port_is_not_a_tag(self) -> None:
+        assert reported_digest([f"v2: digest: {DIGEST} size: 1\n"], "localhost:5000/app:v2") == DIGEST
+
+
+class TestTheProgramsEnd:
+    """`python -m plugin` ends with os._exit once its output is flushed: nothing is lost, the status kept."""
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "plugin", *args], cwd=ROOT, env={**ENV, **env}, capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    def test_the_whole_plan_is_printed(self) -> None:
+        done = self.run("plan", PLUGIN_BUILDER="docker", PLUGIN_TAGS=",".join(f"t{i}" for i in range(300)))
+        assert done.returncode == 0, done.stderr
+        assert len(json.loads(done.stdout)["destinations"]) == 300  # a complete JSON document
+
+    def test_a_bad_setting_keeps_its_status_and_message(self) -> None:
+        done = self.run("plan", PLUGIN_REPO="", PLUGIN_BUILDER="docker")
+        assert done.returncode == 2
+        assert "PLUGIN_REPO" in done.stderr
