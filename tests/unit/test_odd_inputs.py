@@ -86,8 +86,8 @@ class TestRegistryManifest:
 
 
 class TestDigitsThatAreNotAscii:
-    """str.isdigit() and the regex class \\d accept digits of other scripts (superscripts, Arabic-Indic); int() refuses
-    some of them. Numbers the plugin reads are ASCII digits only."""
+    """str.isdigit() and the regex class \\d accept digits of other scripts (superscripts,
+    Arabic-Indic); int() refuses some of them. Numbers the plugin reads are ASCII digits only."""
 
     def test_a_build_time_that_is_not_ascii_digits_is_ignored(self) -> None:
         env = {
