@@ -98,12 +98,17 @@ class TestDockerBuilderLabels:
         self, moto_server: MotoServer, registry: Registry, workspace: Workspace, small_context: Path
     ) -> None:
         """Why PLUGIN_REPRODUCIBLE is left out (with a warning) for docker: same sources, same source
-        date, new file times (a fresh clone) and the digest changes."""
+        date, new file times (a fresh clone) and the digest changes. Each build on its own empty data
+        root, as on a fresh runner: a kept build cache would reuse the first build's layers."""
         digests = []
-        for _ in range(2):
+        storage = env_for(moto_server, registry, workspace, small_context, "labels/twice")[
+            "PLUGIN_STORAGE_PATH"
+        ]
+        for attempt in range(2):
             env = env_for(
                 moto_server, registry, workspace, small_context, "labels/twice",
                 PLUGIN_TAGS="1", PLUGIN_SOURCE_DATE_EPOCH="1600000000", PLUGIN_REPRODUCIBLE="true",
+                PLUGIN_STORAGE_PATH=f"{storage}-{attempt}",
             )  # fmt: skip
             result = run_plugin(env, timeout=180)
             assert result.returncode == 0, result.output[-3000:]
