@@ -39,7 +39,7 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m plugin.docs > docs/settings.md
 
-# What docs/troubleshooting.md and plugin/events.py lack: skeleton entries to paste (exit 1 if any).
+# What docs/troubleshooting.md and plugin/core/events.py lack: skeleton entries to paste (exit 1 if any).
 catalog-missing: $(STAMP)
 	$(BIN)/python -m tests.support.catalog_doc
 

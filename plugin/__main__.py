@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from plugin import __version__, summary
-from plugin.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
-from plugin.log import REDACTOR, configure, get_logger
+from plugin.core.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
+from plugin.core.log import REDACTOR, configure, get_logger
 
 COMMANDS = ("run", "plan", "prepare")
 _AWS_COMMANDS = (None, "run", "prepare")  # the commands that do ECR work (None: no command is "run")

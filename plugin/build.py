@@ -34,10 +34,10 @@ from plugin.buildx_results import (
     requested_platforms,
     write_metrics,
 )
+from plugin.core.errors import BuildError, RunError
+from plugin.core.log import get_logger
 from plugin.daemon import Dockerd, ping, place_run_dir
-from plugin.errors import BuildError, RunError
 from plugin.kaniko_run import build_kaniko
-from plugin.log import get_logger
 from plugin.pipeline import Prepared, verify_existing
 from plugin.plan import Step
 from plugin.planning import Resolved

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugin.errors import RunError
+from plugin.core.errors import RunError
 
 _STATUS = re.compile(r"^#(\d+) (DONE|CACHED|ERROR|CANCELED)\b(?: ([0-9.]+)s)?")
 _HEADER = re.compile(r"^#(\d+) \[(?!internal\]|auth\])[^\]]*\] \S")

@@ -28,8 +28,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from plugin.errors import RunError
-from plugin.log import get_logger
+from plugin.core.errors import RunError
+from plugin.core.log import get_logger
 from plugin.plan import Step
 
 if TYPE_CHECKING:  # `plan` shows the dockerd step without loading the process runner

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from plugin.errors import ConfigError, RunError
-from plugin.files import parse_json, read_text
-from plugin.log import REDACTOR, get_logger
+from plugin.core.errors import ConfigError, RunError
+from plugin.core.files import parse_json, read_text
+from plugin.core.log import REDACTOR, get_logger
 
 log = get_logger("plugin.dockerconfig")
 CONFIG_VARIABLE = "PLUGIN_CONFIG"

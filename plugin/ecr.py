@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from plugin.errors import AwsError, ConfigError, RunError
-from plugin.files import parse_json, read_text
+from plugin.core.errors import AwsError, ConfigError, RunError
+from plugin.core.files import parse_json, read_text
+from plugin.core.log import REDACTOR, get_logger
 from plugin.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
-from plugin.log import REDACTOR, get_logger
 
 if TYPE_CHECKING:  # the AWS layer (boto3) is imported by who makes the session, never by `plan`
     from plugin.aws import AwsSession

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.aws import AwsSession, make_session
+from plugin.core.errors import AwsError
+from plugin.core.log import REDACTOR, get_logger
 from plugin.ecr import Ecr, RegistryCredentials, RepositorySpec, RepositoryState, TagDecision, decide
 from plugin.ecr_job import EcrJob, EcrOutcome
-from plugin.errors import AwsError
-from plugin.log import REDACTOR, get_logger
 
 log = get_logger("plugin.ecr_work")
 _MAX_THREADS = 8

@@ -5,7 +5,7 @@ Docker config, the Dockerfile and the build context, the SSH key, the build secr
 variables), the source tarball, the cosign key and parameters, HARNESS_CA_PATH, and the output
 files' places.
 PLUGIN_ENV_FILE and ``.tags`` are read even earlier, while the settings and tags are resolved, with
-the same readers (``plugin.files``). A run that cannot build stops here with exit 2: nothing is
+the same readers (``plugin.core.files``). A run that cannot build stops here with exit 2: nothing is
 created in ECR, no token is fetched, no role assumed.
 """
 
@@ -17,12 +17,12 @@ import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
-from plugin import envfile
+from plugin.core import envfile
+from plugin.core.errors import ConfigError, Problem
+from plugin.core.files import check_regular, read_bytes
+from plugin.core.log import MASK
 from plugin.dockerconfig import existing_config, load_base, load_existing
 from plugin.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
-from plugin.errors import ConfigError, Problem
-from plugin.files import check_regular, read_bytes
-from plugin.log import MASK
 from plugin.outputs import is_stream
 from plugin.planning import Resolved
 

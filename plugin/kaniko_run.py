@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
-from plugin.errors import BuildError, ConfigError, RunError
-from plugin.log import get_logger
+from plugin.core.errors import BuildError, ConfigError, RunError
+from plugin.core.log import get_logger
 from plugin.pipeline import Prepared, verify_existing
 from plugin.plan import Step
 from plugin.planning import Resolved

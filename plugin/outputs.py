@@ -2,7 +2,7 @@
 
 They are written only after a successful build or a skip, all together (``plugin.staging``), and hold
 nothing but what ``BuildResult`` holds: image names, tags, the digest, the tar path. No secret ever
-goes in. DRONE_OUTPUT is merged with ``plugin.envfile``: every line the plugin does not own is kept.
+goes in. DRONE_OUTPUT is merged with ``plugin.core.envfile``: every line the plugin does not own is kept.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from plugin import envfile
-from plugin.errors import RunError
+from plugin.core import envfile
+from plugin.core.errors import RunError
 from plugin.staging import StagedFiles
 
 CARD_SCHEMA = "https://drone-plugins.github.io/drone-docker/card.json"

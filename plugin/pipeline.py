@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from plugin import summary, worker
 from plugin.context import CIContext
+from plugin.core.errors import RunError
+from plugin.core.log import REDACTOR, get_logger
 from plugin.dockerconfig import existing_config, write_docker_config
 from plugin.ecr import TagDecision
 from plugin.ecr_job import AwsAuth, EcrJob, RetryPolicy
-from plugin.errors import RunError
-from plugin.log import REDACTOR, get_logger
 from plugin.outputs import (
     BuildResult,
     artifact_bytes,

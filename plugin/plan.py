@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plugin.log import REDACTOR
+from plugin.core.log import REDACTOR
 
 StepKind = Literal["command", "daemon"]
 

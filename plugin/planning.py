@@ -9,10 +9,10 @@ from typing import Any
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.context import CIContext
+from plugin.core.errors import ConfigError
+from plugin.core.log import get_logger
 from plugin.ecr import RepositorySpec, plan_actions
-from plugin.errors import ConfigError
 from plugin.hosts import RegistryHost
-from plugin.log import get_logger
 from plugin.plan import Plan
 from plugin.rundir import plan_dir
 from plugin.settings import Loaded, Settings

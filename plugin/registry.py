@@ -16,8 +16,8 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from plugin.core.errors import RunError
 from plugin.dockerconfig import encode_auth
-from plugin.errors import RunError
 
 MANIFEST_TYPES = ", ".join(
     [

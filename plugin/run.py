@@ -25,8 +25,8 @@ from types import FrameType
 from typing import IO, Any, TextIO
 
 from plugin import proctree
-from plugin.errors import RunError, Signalled
-from plugin.log import REDACTOR, get_logger
+from plugin.core.errors import RunError, Signalled
+from plugin.core.log import REDACTOR, get_logger
 from plugin.plan import Step
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from plugin.errors import RunError
+from plugin.core.errors import RunError
 
 KANIKO_DIR = "/kaniko"
 PREFIX = "build-push-ecr-"

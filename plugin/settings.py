@@ -18,16 +18,16 @@ from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from plugin import envfile
 from plugin.anchors import KANIKO_EXECUTOR, builder_from_env, drop_for_builder
-from plugin.errors import ConfigError, Problem
+from plugin.core import envfile
+from plugin.core.errors import ConfigError, Problem
+from plugin.core.files import read_text
+from plugin.core.log import MASK, REDACTOR
 from plugin.fieldsets.aws import AwsFields
 from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.fieldsets.kaniko import KanikoFields
 from plugin.fieldsets.supply import SupplyChainFields
-from plugin.files import read_text
-from plugin.log import MASK, REDACTOR
 from plugin.types import parse_bool
 
 _ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)

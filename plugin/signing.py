@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugin.errors import ConfigError, Problem, RunError
-from plugin.files import read_text
-from plugin.log import MASK, REDACTOR, get_logger
+from plugin.core.errors import ConfigError, Problem, RunError
+from plugin.core.files import read_text
+from plugin.core.log import MASK, REDACTOR, get_logger
 from plugin.plan import Step
 from plugin.registry import is_loopback, manifest_digest
 

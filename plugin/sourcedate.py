@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.gitcommit import head_commit
 from plugin.settings import Settings
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from plugin.errors import RunError
-from plugin.log import get_logger
+from plugin.core.errors import RunError
+from plugin.core.log import get_logger
 
 log = get_logger("plugin.staging")
 NEW_FILE_MODE = 0o644

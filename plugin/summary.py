@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from plugin.log import get_logger
+from plugin.core.log import get_logger
 
 if TYPE_CHECKING:
     from plugin.outputs import BuildResult

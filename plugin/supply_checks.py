@@ -9,7 +9,7 @@ docker driver has the same limits (plugin.builders.buildx_checks).
 
 from __future__ import annotations
 
-from plugin.errors import Problem
+from plugin.core.errors import Problem
 from plugin.settings import Settings
 
 _USE = "use PLUGIN_BUILDER=buildx with PLUGIN_BUILDER_DRIVER=docker-container, or kaniko"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError, Problem
-from plugin.files import read_text
+from plugin.core.errors import ConfigError, Problem
+from plugin.core.files import read_text
 from plugin.settings import Settings
 from plugin.tagrules import (
     RefContext,

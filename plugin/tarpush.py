@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from plugin.errors import ConfigError, RunError
-from plugin.files import check_regular
-from plugin.log import get_logger
+from plugin.core.errors import ConfigError, RunError
+from plugin.core.files import check_regular
+from plugin.core.log import get_logger
 from plugin.registry import api_base, auth_headers, registry_retry
 
 log = get_logger("plugin.tarpush")

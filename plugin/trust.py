@@ -13,9 +13,9 @@ import ssl
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from plugin.errors import ConfigError
-from plugin.files import read_bytes
-from plugin.log import get_logger
+from plugin.core.errors import ConfigError
+from plugin.core.files import read_bytes
+from plugin.core.log import get_logger
 
 log = get_logger("plugin.trust")
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from plugin.errors import Problem
+from plugin.core.errors import Problem
 from plugin.flags import Requires, field_requirements
 from plugin.settings import Settings, aliases
 

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from plugin.errors import EXIT_BUG, PluginError, RunError
+from plugin.core.errors import EXIT_BUG, PluginError, RunError
 
 if TYPE_CHECKING:
     from plugin.ecr_job import EcrJob, EcrOutcome
@@ -160,7 +160,7 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
     if data is None:  # the plugin did not need us (plan, bad settings, a skipped build)
         return 0
     job: EcrJob = pickle.loads(data)  # noqa: S301 - our own parent's job, over a private pipe
-    from plugin.log import REDACTOR, configure  # noqa: PLC0415
+    from plugin.core.log import REDACTOR, configure  # noqa: PLC0415
 
     REDACTOR.add(*job.secrets)
     configure(job.log_level, job.log_json)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from plugin.log import REDACTOR
+from plugin.core.log import REDACTOR
 
 pytest_plugins = ["tests.support.services", "tests.support.moto_server"]
 

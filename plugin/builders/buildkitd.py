@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.hosts import strip_scheme
 from plugin.settings import Settings
 from plugin.target import Target

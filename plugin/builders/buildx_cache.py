@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import re
 
+from plugin.core.log import REDACTOR
 from plugin.hosts import RegistryHost
-from plugin.log import REDACTOR
 from plugin.settings import Settings
 from plugin.target import Target, cache_repository
 

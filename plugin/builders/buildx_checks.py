@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugin.builders.buildx_cache import created_driver
-from plugin.errors import Problem
+from plugin.core.errors import Problem
 from plugin.settings import Settings
 
 OUTPUT_FORMATS = ("docker", "oci", "tar")

@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from plugin.context import CIContext
-from plugin.log import REDACTOR
+from plugin.core.log import REDACTOR
 from plugin.oci_labels import annotation_values, as_args, label_values
 from plugin.settings import Settings
 from plugin.target import Target

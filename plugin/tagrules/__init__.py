@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plugin.errors import Problem
+from plugin.core.errors import Problem
 from plugin.tagrules.engine import RuleTags, TagOrigin, evaluate, sanitize
 from plugin.tagrules.refs import RefContext, event_kind, ref_context, step_context
 from plugin.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule, parse_flavor, parse_rules

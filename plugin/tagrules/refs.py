@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 
 # Each CI's event names, mapped to the kinds the rules use.
 EVENTS = {

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from plugin.errors import Problem
+from plugin.core.errors import Problem
 from plugin.tagrules.template import DATE_HELPERS, Template, TemplateError, check_names, parse
 
 RULES_VARIABLE = "PLUGIN_TAG_RULES"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.settings import load_settings
 from tests.compat.harness import DOCS, HERE, Case, differences, doc_target_exists, load_cases
 

@@ -9,8 +9,8 @@ import pytest
 from moto.sts.models import sts_backends
 
 from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session, sanitize_session_name
+from plugin.core.errors import AwsError
 from plugin.ecr import Ecr, RepositorySpec
-from plugin.errors import AwsError
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.moto_server import AwsEnv
 

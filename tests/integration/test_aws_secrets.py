@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import structlog
 
-from plugin import log as plugin_log
 from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.core import log as plugin_log
+from plugin.core.errors import PluginError
 from plugin.ecr import Ecr, RepositorySpec
-from plugin.errors import PluginError
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.support.moto_server import ACCOUNT, AwsEnv
 

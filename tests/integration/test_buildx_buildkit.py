@@ -237,7 +237,7 @@ class TestRegistryCacheInEcr:
         )
         assert second.returncode == 0, second.output
         assert "importing cache manifest from" in second.output
-        # the human line names both numbers in its sentence (plugin/events.py)
+        # the human line names both numbers in its sentence (plugin/core/events.py)
         line = "2 of 2 Dockerfile steps came from the cache  (buildx.cache)"
         assert line in second.output, second.output[-3000:]
         document = json.loads(metrics.read_text())

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from plugin import daemon as daemon_module
+from plugin.core.errors import RunError
 from plugin.daemon import DaemonOptions, Dockerd, ping, socket_paths
-from plugin.errors import RunError
 from plugin.plan import Step
 from plugin.run import Runner
 from tests.support.plugin_run import dockerd_pids_for

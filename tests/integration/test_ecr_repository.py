@@ -10,8 +10,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.core.errors import AwsError, ConfigError
 from plugin.ecr import Ecr, RepositorySpec
-from plugin.errors import AwsError, ConfigError
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client
 
 pytestmark = pytest.mark.integration

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.core.errors import AwsError, RunError
 from plugin.ecr import Ecr, RepositorySpec, decide
-from plugin.errors import AwsError, RunError
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 
 pytestmark = pytest.mark.integration

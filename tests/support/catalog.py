@@ -10,7 +10,7 @@ probing the settings model with bad values. Each message becomes a **key**: its 
 A message built where the walk cannot see the text (a variable filled elsewhere) is *dynamic*; each
 such place must be listed in ``DYNAMIC`` with where its texts are catalogued instead.
 
-Used by ``tests/unit/test_catalog.py`` (docs/troubleshooting.md and ``plugin.events.SENTENCES`` are
+Used by ``tests/unit/test_catalog.py`` (docs/troubleshooting.md and ``plugin.core.events.SENTENCES`` are
 complete) and by ``make catalog-missing`` (``tests/support/catalog_doc.py``), which prints skeleton
 entries to paste.
 """
@@ -51,8 +51,11 @@ DYNAMIC = {
     ("plugin/settings.py", "_problems"): "pydantic and validator texts: probed, and the ValueErrors",
     ("plugin/checks.py", "_registry_problems"): "RegistryHost.for_account's ValueErrors (plugin/hosts.py)",
     ("plugin/fieldsets/aws.py", "check"): "_matches() texts: probed (PLUGIN_REGION)",
-    ("plugin/errors.py", "single"): "ConfigError.single's callers are catalogued one by one",
-    ("plugin/files.py", "_problem"): "the callers' what= texts and the reasons: docs/troubleshooting.md, "
+    ("plugin/core/errors.py", "single"): "ConfigError.single's callers are catalogued one by one",
+    (
+        "plugin/core/files.py",
+        "_problem",
+    ): "the callers' what= texts and the reasons: docs/troubleshooting.md, "
     "'Files that settings name' (PLUGIN_ENV_FILE's is also probed)",
 }
 _EVENT = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
@@ -320,7 +323,7 @@ def _visit_event(catalog: Catalog, module: _Module, node: ast.AST) -> None:
 
 def _probe(catalog: Catalog) -> None:
     """Pydantic's own texts, from bad values for every variable (the ones the walk has not seen)."""
-    from plugin.errors import ConfigError  # noqa: PLC0415 - only the probe needs the plugin importable
+    from plugin.core.errors import ConfigError  # noqa: PLC0415 - only the probe needs the plugin importable
     from plugin.settings import field_docs, load_settings  # noqa: PLC0415
 
     known = set(catalog.expected)  # what the walk found; the probe adds only pydantic's own texts

@@ -60,8 +60,8 @@ def skeleton(messages: list[Message]) -> str:
 
 
 def main() -> int:
-    """Print what docs/troubleshooting.md and plugin.events lack; exit 1 when anything is missing."""
-    from plugin.events import SENTENCES  # noqa: PLC0415
+    """Print what docs/troubleshooting.md and plugin.core.events lack; exit 1 when anything is missing."""
+    from plugin.core.events import SENTENCES  # noqa: PLC0415
 
     catalog = build_catalog()
     missing = missing_entries(catalog)
@@ -76,10 +76,10 @@ def main() -> int:
         print(f"# {len(stale)} entr(ies) in {DOC.relative_to(ROOT)} match no message any more:")
         print("\n".join(f"#   {key}" for key in stale) + "\n")
     if events:
-        print("# log events without a sentence; add to plugin/events.py SENTENCES:")
+        print("# log events without a sentence; add to plugin/core/events.py SENTENCES:")
         print("\n".join(f'    "{e}": "TODO",  # {catalog.events[e]}' for e in events) + "\n")
     if unused:
-        print("# sentences for events the code no longer emits; remove from plugin/events.py:")
+        print("# sentences for events the code no longer emits; remove from plugin/core/events.py:")
         print("\n".join(f"#   {e}" for e in unused) + "\n")
     if unlisted:
         print("# messages built out of sight; give them a literal text or list them in DYNAMIC:")

@@ -23,7 +23,7 @@ from plugin.builders.buildkitd import (
     merge,
     registry_tables,
 )
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.planning import resolve
 from plugin.settings import load_settings
 

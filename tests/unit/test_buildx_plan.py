@@ -17,8 +17,8 @@ from inline_snapshot import snapshot
 from plugin.build import _run_buildx_steps
 from plugin.builders.buildx import BuildxRun, buildx_plan, buildx_warnings
 from plugin.builders.docker import daemon_options
-from plugin.errors import BuildError, ConfigError
-from plugin.log import REDACTOR
+from plugin.core.errors import BuildError, ConfigError
+from plugin.core.log import REDACTOR
 from plugin.plan import Step
 from plugin.planning import plan_document, resolve
 from plugin.run import Runner

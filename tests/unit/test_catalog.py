@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.errors import ConfigError
-from plugin.events import SENTENCES
+from plugin.core.errors import ConfigError
+from plugin.core.events import SENTENCES
 from plugin.settings import load_settings
 from tests.support.catalog import DYNAMIC, HOLE, ROOT, Message, _key, _matches_any, build_catalog
 from tests.support.catalog_doc import DOC, documented, missing_entries, skeleton, stale_entries
@@ -56,7 +56,7 @@ class TestEverythingIsSeen:
 
 
 class TestLogEventsHaveSentences:
-    """Every event the code logs has a sentence in plugin.events, and no sentence is left over."""
+    """Every event the code logs has a sentence in plugin.core.events, and no sentence is left over."""
 
     def test_every_event_has_a_sentence(self) -> None:
         events = build_catalog().events

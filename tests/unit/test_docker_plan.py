@@ -10,8 +10,8 @@ import pytest
 from inline_snapshot import snapshot
 
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
+from plugin.core.log import REDACTOR
 from plugin.daemon import DaemonOptions
-from plugin.log import REDACTOR
 from plugin.planning import resolve
 from plugin.settings import load_settings
 

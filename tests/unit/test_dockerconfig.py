@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
+from plugin.core.errors import ConfigError, Problem, RunError
+from plugin.core.log import REDACTOR
 from plugin.dockerconfig import load_base, load_existing, write_docker_config
-from plugin.errors import ConfigError, Problem, RunError
-from plugin.log import REDACTOR
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 

@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin import envfile
+from plugin.core import envfile
 from plugin.outputs import drone_output_bytes
 
 DIGEST = "sha256:" + "ab" * 32

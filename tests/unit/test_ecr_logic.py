@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
+from plugin.core.errors import AwsError, RunError
 from plugin.ecr import RepositorySpec, TagDecision, decide, decode_token, plan_actions
-from plugin.errors import AwsError, RunError
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

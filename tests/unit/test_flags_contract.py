@@ -11,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
+from plugin.core.log import REDACTOR
 from plugin.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
-from plugin.log import REDACTOR
 from plugin.planning import plan_document, resolve
 from plugin.settings import Settings, is_secret, load_settings
 from tests.support.reference import reference_file

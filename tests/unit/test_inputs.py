@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 
 from plugin.__main__ import main
-from plugin.errors import ConfigError, Problem
+from plugin.core.errors import ConfigError, Problem
 from plugin.inputs import check_inputs
 from plugin.planning import resolve
 from plugin.settings import load_settings

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
+from plugin.core.log import REDACTOR
 from plugin.flags import KANIKO, field_flags
-from plugin.log import REDACTOR
 from plugin.planning import plan_document, resolve
 from plugin.settings import Settings, load_settings
 from tests.support.reference import reference_file

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from plugin import log as plugin_log
-from plugin.logfmt import HumanRenderer, JsonRenderer, sentence, use_colour
+from plugin.core import log as plugin_log
+from plugin.core.logfmt import HumanRenderer, JsonRenderer, sentence, use_colour
 from plugin.outputs import BuildResult
 from plugin.summary import Timeline, log_summary
 

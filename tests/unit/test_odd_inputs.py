@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError, RunError
+from plugin.core.errors import ConfigError, RunError
 from plugin.registry import manifest
 from plugin.rundir import new_run_dir
 from plugin.settings import load_settings

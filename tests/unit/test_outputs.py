@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from dotenv import dotenv_values
 
-from plugin.errors import RunError
+from plugin.core.errors import RunError
 from plugin.outputs import (
     BuildResult,
     artifact,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.errors import ConfigError, Problem
+from plugin.core.errors import ConfigError, Problem
 from plugin.planning import plan_document, resolve
 from plugin.settings import load_settings
 

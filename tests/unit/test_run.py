@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.errors import RunError, Signalled
-from plugin.log import REDACTOR
+from plugin.core.errors import RunError, Signalled
+from plugin.core.log import REDACTOR
 from plugin.plan import Step
 from plugin.run import Runner
 
@@ -176,8 +176,8 @@ class TestBackground:
 
 DRIVER = """
 import sys
-from plugin.errors import Signalled
-from plugin.log import configure
+from plugin.core.errors import Signalled
+from plugin.core.log import configure
 from plugin.plan import Step
 from plugin.run import Runner
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError, Problem
-from plugin.log import REDACTOR
+from plugin.core.errors import ConfigError, Problem
+from plugin.core.log import REDACTOR
 from plugin.settings import load_settings
 
 REPO = {"PLUGIN_REPO": "team/app"}

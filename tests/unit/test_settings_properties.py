@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.planning import plan_document, resolve
 from plugin.settings import known_variables as _known_variables
 from plugin.settings import load_settings

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError
-from plugin.log import MASK, REDACTOR
+from plugin.core.errors import ConfigError
+from plugin.core.log import MASK, REDACTOR
 from plugin.outputs import BuildResult, artifact, output_values
 from plugin.settings import load_settings
 from plugin.signing import (

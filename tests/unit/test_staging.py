@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import RunError
+from plugin.core.errors import RunError
 from plugin.staging import StagedFiles
 from tests.support.services import require
 

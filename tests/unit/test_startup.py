@@ -15,9 +15,9 @@ import sys
 import pytest
 
 from plugin.build import reported_digest
+from plugin.core.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
 from plugin.ecr import RepositorySpec, TagDecision
 from plugin.ecr_job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
-from plugin.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
 from tests.support.plugin_run import ROOT
 
 AWS_ROOTS = ("boto3", "botocore", "s3transfer")

@@ -48,7 +48,7 @@ EXECUTOR = textwrap.dedent(
 DRIVER = textwrap.dedent(
     """
     import sys
-    from plugin.errors import Signalled
+    from plugin.core.errors import Signalled
     from plugin.plan import Step
     from plugin.run import Runner
 
@@ -142,7 +142,7 @@ class TestStopWholeStep:
         code = textwrap.dedent(
             """
             import sys, time
-            from plugin.errors import Signalled
+            from plugin.core.errors import Signalled
             from plugin.run import Runner
             Runner().install_signal_handlers()
             try:

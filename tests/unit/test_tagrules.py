@@ -16,7 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError, Problem
+from plugin.core.errors import ConfigError, Problem
 from plugin.planning import plan_document, resolve
 from plugin.settings import load_settings
 from plugin.tags import TagResult, resolve_tags

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError, Problem
+from plugin.core.errors import ConfigError, Problem
 from plugin.settings import load_settings
 from plugin.tagrules import event_kind, ref_context
 from plugin.tagrules.moment import format_date

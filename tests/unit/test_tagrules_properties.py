@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plugin.context import CIContext
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.settings import load_settings
 from plugin.tags import OCI_TAG, TagResult, resolve_tags
 

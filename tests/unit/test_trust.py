@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 from plugin.trust import trust_ca
 from tests.support.certs import make_ca
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.errors import ConfigError, RunError
+from plugin.core.errors import ConfigError, RunError
 from plugin.planning import plan_document, resolve
 from plugin.rundir import kaniko_dir, new_run_dir, plan_dir, run_directory
 from plugin.settings import load_settings

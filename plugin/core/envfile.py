@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from dotenv.parser import Binding, parse_stream
 
-from plugin.log import get_logger
+from plugin.core.log import get_logger
 
-log = get_logger("plugin.envfile")
+log = get_logger("plugin.core.envfile")
 BOM = "\ufeff"
 # The keys the plugin writes; godotenv (harness) reads [A-Za-z0-9_.-/] keys, joho/godotenv no `-` or `/`.
 PLUGIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")

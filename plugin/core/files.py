@@ -12,7 +12,7 @@ import os
 import stat
 from typing import Any
 
-from plugin.errors import ConfigError
+from plugin.core.errors import ConfigError
 
 MAX_BYTES = 1 << 20  # policies, Docker configs, env files, tags, CA files: all far smaller
 

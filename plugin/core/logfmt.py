@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
-from plugin.events import SENTENCES
+from plugin.core.events import SENTENCES
 
 _LEVELS = {"debug": "DEBUG", "info": "INFO ", "warning": "WARN ", "error": "ERROR", "critical": "ERROR"}
 _COLOURS = {"debug": "2", "info": "32", "warning": "33", "error": "1;31", "critical": "1;31"}

@@ -1,7 +1,7 @@
 """Logging: structlog set up explicitly, with a Redactor that no secret value gets past.
 
 Events are dotted names with fields (``ecr.token``, ``build.exit``), shown to people as sentences
-(``plugin.logfmt``, ``plugin.events``) or as JSON lines (PLUGIN_LOG_JSON). Logs go to stderr so that
+(``plugin.core.logfmt``, ``plugin.core.events``) or as JSON lines (PLUGIN_LOG_JSON). Logs go to stderr so that
 stdout stays free for the JSON that ``plan`` and ``prepare`` print. The builder's own output is not
 logged through here: ``plugin.run`` streams it, passing each line through the same Redactor.
 """
@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from plugin.logfmt import HumanRenderer, JsonRenderer, use_colour
+from plugin.core.logfmt import HumanRenderer, JsonRenderer, use_colour
 
 MASK = "***"
 # Field names whose values are masked whatever they hold.
@@ -109,7 +109,7 @@ def configure(
 ) -> None:
     """Set up structlog: level filter, time, exception formatting, Redactor, then the renderer.
 
-    Human lines by default (colour on a terminal, see ``plugin.logfmt.use_colour``), JSON lines when
+    Human lines by default (colour on a terminal, see ``plugin.core.logfmt.use_colour``), JSON lines when
     ``json_lines`` (PLUGIN_LOG_JSON).
     """
     out = stream or sys.stderr
