@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from plugin.ci.tagrules import setting_problems as tag_rule_problems
+from plugin.ci.tagrules import setting_warnings as tag_rule_warnings
 from plugin.core.errors import Problem
 from plugin.hosts import RegistryHost, account_problem, host_account
-from plugin.tagrules import setting_problems as tag_rule_problems
-from plugin.tagrules import setting_warnings as tag_rule_warnings
 from plugin.target import split_repo
 
 if TYPE_CHECKING:

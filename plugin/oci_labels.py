@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.settings import Settings
 
 OCI = "org.opencontainers.image"

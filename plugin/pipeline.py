@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugin import summary, worker
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import RunError
 from plugin.core.log import REDACTOR, get_logger
 from plugin.dockerconfig import existing_config, write_docker_config

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError
 from plugin.core.log import get_logger
 from plugin.ecr import RepositorySpec, plan_actions

@@ -2,7 +2,7 @@
 
 Drone, Harness and Woodpecker export the commit's id but not its time (only the build's:
 DRONE_BUILD_CREATED, CI_PIPELINE_CREATED), so the commit time is read from the checkout's ``.git``
-(plugin.gitcommit; the images have no git program). It is looked for only when asked for:
+(plugin.ci.gitcommit; the images have no git program). It is looked for only when asked for:
 PLUGIN_SOURCE_DATE_EPOCH set, or PLUGIN_REPRODUCIBLE on; otherwise a build keeps the anchors'
 times (the `created` label is the time of the build).
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
+from plugin.ci.gitcommit import head_commit
 from plugin.core.errors import ConfigError
-from plugin.gitcommit import head_commit
 from plugin.settings import Settings
 
 # Later than this is not a time a commit can have been made (year 9999): a value in milliseconds.

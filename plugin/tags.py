@@ -1,5 +1,5 @@
 """Tag resolution: explicit tags, the .tags file, auto-tag from the git ref, semver expansion, suffix,
-then the tags of PLUGIN_TAG_RULES (plugin/tagrules, docs/tags.md) after them.
+then the tags of PLUGIN_TAG_RULES (plugin/ci/tagrules, docs/tags.md) after them.
 
 Every final tag is checked against the OCI tag grammar before anything is built. Registries refuse
 `+` (semver build metadata), which the anchors produce: PLUGIN_TAG_PLUS decides whether it is
@@ -15,11 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from plugin.context import CIContext
-from plugin.core.errors import ConfigError, Problem
-from plugin.core.files import read_text
-from plugin.settings import Settings
-from plugin.tagrules import (
+from plugin.ci.context import CIContext
+from plugin.ci.tagrules import (
     RefContext,
     TagOrigin,
     evaluate,
@@ -30,6 +27,9 @@ from plugin.tagrules import (
     service_name,
     step_context,
 )
+from plugin.core.errors import ConfigError, Problem
+from plugin.core.files import read_text
+from plugin.settings import Settings
 
 OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # coreos/go-semver, as the anchors' auto-tag uses it: X.Y.Z[-pre][+meta], leading zeros kept.

@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError
 from plugin.hosts import strip_scheme
 from plugin.settings import Settings

@@ -29,7 +29,7 @@ from plugin.builders.common import (
     source_date_args,
 )
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.flags import flag_argv
 from plugin.plan import Plan, Step

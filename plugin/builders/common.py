@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.log import REDACTOR
 from plugin.oci_labels import annotation_values, as_args, label_values
 from plugin.settings import Settings

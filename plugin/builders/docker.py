@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.builders.common import build_arg_env, build_args, labels, secret_args, source_date_args
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.flags import flag_argv
 from plugin.plan import Plan, Step

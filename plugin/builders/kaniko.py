@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from plugin.builders.common import annotation_args, build_arg_env, build_args, labels, source_date_args
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.flags import flag_argv
 from plugin.plan import Plan, Step
 from plugin.rundir import KANIKO_DIR, PLAN_NAME

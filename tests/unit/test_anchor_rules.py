@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from plugin.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError
 from plugin.settings import boolean_variables, known_variables, load_settings
 from plugin.tags import resolve_tags

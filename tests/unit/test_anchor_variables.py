@@ -19,7 +19,7 @@ from tests.support.reference import reference_file
 ANCHOR_ENV = reference_file("anchor-env.md")
 
 # Names in section A's tables that are CI context or process environment, not settings: the model does
-# not read them (plugin.context and the AWS SDK do), so they are left out of this table on purpose.
+# not read them (plugin.ci.context and the AWS SDK do), so they are left out of this table on purpose.
 EXCLUDED = frozenset(
     {
         "DRONE_COMMIT_REF",  # auto-tag input (CIContext.commit_ref)
@@ -29,7 +29,7 @@ EXCLUDED = frozenset(
         "DRONE_CARD_PATH",  # adaptive card path (CIContext.card_path)
         "DRONE_OUTPUT",  # output variables file (CIContext.output_file)
         "HARNESS_CA_PATH",  # corporate CA (CIContext.ca_path)
-        "http_proxy",  # proxies: read by plugin.context.proxy_env, passed as build args
+        "http_proxy",  # proxies: read by plugin.ci.context.proxy_env, passed as build args
         "https_proxy",
         "no_proxy",
         "AWS_WEB_IDENTITY_TOKEN_FILE",  # read by the AWS SDK itself

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from plugin.builders.common import build_arg_env, build_args, from_env_names, from_env_value
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.log import REDACTOR
 from plugin.settings import load_settings
 

@@ -1,4 +1,4 @@
-"""plugin.gitcommit against real repositories made by git: every layout a CI clone can leave."""
+"""plugin.ci.gitcommit against real repositories made by git: every layout a CI clone can leave."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.gitcommit import head_commit, read_commit
+from plugin.ci.gitcommit import head_commit, read_commit
 from tests.support.services import require
 
 BASE = 1650000000

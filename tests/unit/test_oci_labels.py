@@ -12,7 +12,7 @@ import pytest
 from plugin.builders.buildx import buildx_plan
 from plugin.builders.docker import docker_plan
 from plugin.builders.kaniko import executor_argv
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError
 from plugin.oci_labels import OCI, annotation_values, base_image, label_values, oci_values
 from plugin.planning import resolve

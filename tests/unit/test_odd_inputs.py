@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError, RunError
 from plugin.registry import manifest
 from plugin.rundir import new_run_dir

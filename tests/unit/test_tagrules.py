@@ -15,7 +15,7 @@ from typing import ClassVar
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError, Problem
 from plugin.planning import plan_document, resolve
 from plugin.settings import load_settings

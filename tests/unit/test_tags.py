@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError, Problem
 from plugin.settings import load_settings
 from plugin.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix

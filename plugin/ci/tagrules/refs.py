@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from plugin.context import CIContext
+from plugin.ci.context import CIContext
 from plugin.core.errors import ConfigError
 
 # Each CI's event names, mapped to the kinds the rules use.

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from plugin.ci.tagrules.template import DATE_HELPERS, Template, TemplateError, check_names, parse
 from plugin.core.errors import Problem
-from plugin.tagrules.template import DATE_HELPERS, Template, TemplateError, check_names, parse
 
 RULES_VARIABLE = "PLUGIN_TAG_RULES"
 FLAVOR_VARIABLE = "PLUGIN_TAG_FLAVOR"

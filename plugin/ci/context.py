@@ -31,7 +31,7 @@ class CIContext(BaseModel):
     card_path: str | None = _f("DRONE_CARD_PATH")
     ca_path: str | None = _f("HARNESS_CA_PATH")
     workspace: str | None = _f("DRONE_WORKSPACE", "CI_WORKSPACE", "HARNESS_WORKSPACE")
-    # What kind of build this is, for the tag rules (plugin/tagrules/refs.py, docs/tags.md).
+    # What kind of build this is, for the tag rules (plugin/ci/tagrules/refs.py, docs/tags.md).
     event: str | None = _f("DRONE_BUILD_EVENT", "CI_PIPELINE_EVENT", "CI_BUILD_EVENT", "GITHUB_EVENT_NAME")
     commit_branch: str | None = _f("DRONE_COMMIT_BRANCH", "DRONE_BRANCH", "CI_COMMIT_BRANCH")
     pull_request: str | None = _f("DRONE_PULL_REQUEST", "CI_COMMIT_PULL_REQUEST")

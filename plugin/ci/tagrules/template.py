@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from plugin.tagrules.moment import FormatError, check, format_date
+from plugin.ci.tagrules.moment import FormatError, check, format_date
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_]*)=)?(?:'([^']*)'|"([^"]*)"|(\S+))""")

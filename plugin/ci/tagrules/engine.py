@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from plugin.tagrules.refs import DEFAULT_BRANCH_VARIABLES, SHA_VARIABLES, RefContext
-from plugin.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule
-from plugin.tagrules.template import DATE_HELPERS, Expr, MissingInput, Template, render_date
-from plugin.tagrules.versions import Version, parse_pep440, parse_semver
+from plugin.ci.tagrules.refs import DEFAULT_BRANCH_VARIABLES, SHA_VARIABLES, RefContext
+from plugin.ci.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule
+from plugin.ci.tagrules.template import DATE_HELPERS, Expr, MissingInput, Template, render_date
+from plugin.ci.tagrules.versions import Version, parse_pep440, parse_semver
 
 _INVALID = re.compile(r"[^A-Za-z0-9._+-]+")
 

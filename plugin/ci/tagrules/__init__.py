@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from plugin.ci.tagrules.engine import RuleTags, TagOrigin, evaluate, sanitize
+from plugin.ci.tagrules.refs import RefContext, event_kind, ref_context, step_context
+from plugin.ci.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule, parse_flavor, parse_rules
+from plugin.ci.tagrules.rules import lines as rule_lines
 from plugin.core.errors import Problem
-from plugin.tagrules.engine import RuleTags, TagOrigin, evaluate, sanitize
-from plugin.tagrules.refs import RefContext, event_kind, ref_context, step_context
-from plugin.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule, parse_flavor, parse_rules
-from plugin.tagrules.rules import lines as rule_lines
 
 SERVICE_VARIABLE = "PLUGIN_TAG_SERVICE"
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
