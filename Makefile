@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 docs: $(STAMP)
-	$(BIN)/python -m plugin.docs > docs/settings.md
+	$(BIN)/python -m plugin.config.docs > docs/settings.md
 
 # What docs/troubleshooting.md and plugin/core/events.py lack: skeleton entries to paste (exit 1 if any).
 catalog-missing: $(STAMP)

@@ -48,7 +48,7 @@ PLAN_ENV = {
 # What the process that starts the kaniko executor imports: the settings and plan layers, the run;
 # before this change the run imported plugin.build (every builder's modules) first thing.
 RUN_PATH = (
-    "import importlib.util, plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, "
+    "import importlib.util, plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, "
     "plugin.pipeline, plugin.kaniko_run, plugin.run; "
     "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
 )

@@ -55,7 +55,7 @@ def error_handler() -> Iterator[None]:
 
 def _json_requested() -> bool:
     """PLUGIN_LOG_JSON before the settings are read, so that an early failure is JSON too."""
-    from plugin.types import parse_bool  # noqa: PLC0415 - keeps --help fast
+    from plugin.config.types import parse_bool  # noqa: PLC0415 - keeps --help fast
 
     try:
         return bool(parse_bool(os.environ.get("PLUGIN_LOG_JSON") or "false"))
@@ -74,7 +74,7 @@ def _command(argv: Sequence[str]) -> str | None:
     if not argv:
         return "run"
     if argv[0] in ("-h", "--help", "help"):
-        from plugin.docs import render_help  # noqa: PLC0415
+        from plugin.config.docs import render_help  # noqa: PLC0415
 
         sys.stdout.write(render_help())
         return None
@@ -88,8 +88,8 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def _dispatch(command: str) -> int:
+    from plugin.config.settings import load_settings  # noqa: PLC0415
     from plugin.planning import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
-    from plugin.settings import load_settings  # noqa: PLC0415
 
     with summary.TIMELINE.phase("settings"):
         loaded = load_settings()

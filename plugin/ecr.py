@@ -1,4 +1,4 @@
-"""ECR: repositories and their settings, policies, tags, the token (registry hosts are in plugin.hosts)."""
+"""ECR: repositories and their settings, policies, tags, the token (registry hosts: plugin.config.hosts)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from plugin.config.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
 from plugin.core.errors import AwsError, ConfigError, RunError
 from plugin.core.files import parse_json, read_text
 from plugin.core.log import REDACTOR, get_logger
-from plugin.hosts import PUBLIC_REGION, RegistryHost, repository_name, strip_scheme
 
 if TYPE_CHECKING:  # the AWS layer (boto3) is imported by who makes the session, never by `plan`
     from plugin.aws import AwsSession

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
+from plugin.config.versions import parse_version, unchecked, version_problems
 from plugin.core.errors import BuildError, ConfigError, RunError
 from plugin.core.log import get_logger
 from plugin.pipeline import Prepared, verify_existing
 from plugin.plan import Step
 from plugin.planning import Resolved
 from plugin.run import Runner
-from plugin.versions import parse_version, unchecked, version_problems
 
 log = get_logger("plugin.kaniko")
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from plugin.ci.context import CIContext
-from plugin.settings import Settings
+from plugin.config.settings import Settings
 
 OCI = "org.opencontainers.image"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugin import summary, worker
 from plugin.ci.context import CIContext
+from plugin.config.settings import Settings
 from plugin.core.errors import RunError
 from plugin.core.log import REDACTOR, get_logger
 from plugin.dockerconfig import existing_config, write_docker_config
@@ -32,7 +33,6 @@ from plugin.outputs import (
 from plugin.planning import Resolved, cache_specs, repository_spec
 from plugin.pull_logins import login_hosts
 from plugin.rundir import new_run_dir, run_directory
-from plugin.settings import Settings
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target import Target

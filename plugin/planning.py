@@ -9,13 +9,13 @@ from typing import Any
 
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.ci.context import CIContext
+from plugin.config.hosts import RegistryHost
+from plugin.config.settings import Loaded, Settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import get_logger
 from plugin.ecr import RepositorySpec, plan_actions
-from plugin.hosts import RegistryHost
 from plugin.plan import Plan
 from plugin.rundir import plan_dir
-from plugin.settings import Loaded, Settings
 from plugin.tags import TagResult, resolve_tags
 from plugin.target import Target, cache_repository, resolve_target
 
@@ -199,7 +199,7 @@ def plan_document(r: Resolved) -> dict[str, Any]:
 def kaniko_executor(r: Resolved) -> dict[str, Any]:
     """The executor, its version when KANIKO_VERSION says it (a run asks the executor otherwise), and
     the run directory; settings that this version lacks are refused here too (exit 2)."""
-    from plugin.versions import unchecked, version_problems  # noqa: PLC0415 - kaniko only
+    from plugin.config.versions import unchecked, version_problems  # noqa: PLC0415 - kaniko only
 
     version = (r.loaded.env.get("KANIKO_VERSION") or "").strip() or None
     problems = version_problems(r.settings, r.loaded.env, "kaniko", version)

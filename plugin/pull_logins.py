@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from plugin.hosts import RegistryHost, strip_scheme
+from plugin.config.hosts import RegistryHost, strip_scheme
 
 if TYPE_CHECKING:
     from plugin.planning import Resolved

@@ -39,8 +39,8 @@ from plugin.plan import Step
 from plugin.registry import is_loopback, manifest_digest
 
 if TYPE_CHECKING:
+    from plugin.config.settings import Settings
     from plugin.run import Runner
-    from plugin.settings import Settings
     from plugin.target import Target
 
 log = get_logger("plugin.signing")

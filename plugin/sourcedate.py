@@ -15,8 +15,8 @@ from pathlib import Path
 
 from plugin.ci.context import CIContext
 from plugin.ci.gitcommit import head_commit
+from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError
-from plugin.settings import Settings
 
 # Later than this is not a time a commit can have been made (year 9999): a value in milliseconds.
 _MAX_EPOCH = 253402300799

@@ -3,14 +3,14 @@
 ``docker build`` + ``docker push`` (the classic image store) push Docker v2 manifests, which carry
 no annotations: asking for them is refused before anything runs rather than ignored. (Its layers
 also keep the checkout's and RUN steps' file times, so it cannot make reproducible images either;
-PLUGIN_REPRODUCIBLE, kaniko-ecr's variable, is left out with a warning: plugin.anchors.) buildx's
+PLUGIN_REPRODUCIBLE, kaniko-ecr's variable, is left out with a warning: plugin.config.anchors.) buildx's
 docker driver has the same limits (plugin.builders.buildx_checks).
 """
 
 from __future__ import annotations
 
+from plugin.config.settings import Settings
 from plugin.core.errors import Problem
-from plugin.settings import Settings
 
 _USE = "use PLUGIN_BUILDER=buildx with PLUGIN_BUILDER_DRIVER=docker-container, or kaniko"
 

@@ -27,9 +27,9 @@ from plugin.ci.tagrules import (
     service_name,
     step_context,
 )
+from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import read_text
-from plugin.settings import Settings
 
 OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # coreos/go-semver, as the anchors' auto-tag uses it: X.Y.Z[-pre][+meta], leading zeros kept.

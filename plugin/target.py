@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plugin.hosts import RegistryHost, strip_scheme
-from plugin.settings import Settings
+from plugin.config.hosts import RegistryHost, strip_scheme
+from plugin.config.settings import Settings
 
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 
@@ -14,7 +14,7 @@ _HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 def derived_registry(account: str, region: str) -> str:
     """The private ECR host of an account in a region (China regions use amazonaws.com.cn).
 
-    An account that is not 12 digits only gets this far with PLUGIN_NO_PUSH (plugin.checks refuses it
+    An account that is not 12 digits only gets this far with PLUGIN_NO_PUSH (plugin.config.checks refuses it
     otherwise): the host is then only a name in the image references.
     """
     try:

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from plugin.ci.context import CIContext
+from plugin.config.hosts import strip_scheme
+from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError
-from plugin.hosts import strip_scheme
-from plugin.settings import Settings
 from plugin.target import Target
 
 DOCKER_HUB = "docker.io"

@@ -30,10 +30,10 @@ from plugin.builders.common import (
 )
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.ci.context import CIContext
+from plugin.config.flags import flag_argv
+from plugin.config.settings import Settings
 from plugin.daemon import DaemonOptions, daemon_step
-from plugin.flags import flag_argv
 from plugin.plan import Plan, Step
-from plugin.settings import Settings
 from plugin.target import Target
 
 DOCKER = "docker"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import re
 
+from plugin.config.hosts import RegistryHost
+from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
-from plugin.hosts import RegistryHost
-from plugin.settings import Settings
 from plugin.target import Target, cache_repository
 
 AWS_PLACEHOLDER = "harness_placeholder_aws_creds"

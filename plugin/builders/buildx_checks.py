@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugin.builders.buildx_cache import created_driver
+from plugin.config.settings import Settings
 from plugin.core.errors import Problem
-from plugin.settings import Settings
 
 OUTPUT_FORMATS = ("docker", "oci", "tar")
 PROVENANCE_VALUES = ("false", "true", "min", "max")

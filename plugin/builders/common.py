@@ -7,9 +7,9 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from plugin.ci.context import CIContext
+from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
 from plugin.oci_labels import annotation_values, as_args, label_values
-from plugin.settings import Settings
 from plugin.target import Target
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from plugin.builders.common import build_arg_env, build_args, labels, secret_args, source_date_args
 from plugin.ci.context import CIContext
+from plugin.config.flags import flag_argv
+from plugin.config.settings import Settings
 from plugin.daemon import DaemonOptions, daemon_step
-from plugin.flags import flag_argv
 from plugin.plan import Plan, Step
-from plugin.settings import Settings
 from plugin.target import Target
 
 DOCKER = "docker"

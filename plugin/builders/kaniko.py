@@ -15,10 +15,10 @@ from pathlib import Path
 
 from plugin.builders.common import annotation_args, build_arg_env, build_args, labels, source_date_args
 from plugin.ci.context import CIContext
-from plugin.flags import flag_argv
+from plugin.config.flags import flag_argv
+from plugin.config.settings import Settings
 from plugin.plan import Plan, Step
 from plugin.rundir import KANIKO_DIR, PLAN_NAME
-from plugin.settings import Settings
 from plugin.target import Target, cache_repository
 
 EXECUTOR = f"{KANIKO_DIR}/executor"

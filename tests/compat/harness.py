@@ -34,9 +34,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from plugin.config.settings import load_settings
 from plugin.plan import Step
 from plugin.planning import builder_plan, resolve
-from plugin.settings import load_settings
 from tests.support.reference import reference_file
 
 HERE = Path(__file__).resolve().parent

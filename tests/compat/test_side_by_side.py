@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
-from plugin.settings import load_settings
 from tests.compat.harness import DOCS, HERE, Case, differences, doc_target_exists, load_cases
 
 FILES = sorted(HERE.glob("*.toml"))

@@ -48,9 +48,12 @@ SECTION_TITLES = {
 }
 # Places whose text the walk cannot see, and where their texts are catalogued instead.
 DYNAMIC = {
-    ("plugin/settings.py", "_problems"): "pydantic and validator texts: probed, and the ValueErrors",
-    ("plugin/checks.py", "_registry_problems"): "RegistryHost.for_account's ValueErrors (plugin/hosts.py)",
-    ("plugin/fieldsets/aws.py", "check"): "_matches() texts: probed (PLUGIN_REGION)",
+    ("plugin/config/settings.py", "_problems"): "pydantic and validator texts: probed, and the ValueErrors",
+    (
+        "plugin/config/checks.py",
+        "_registry_problems",
+    ): "RegistryHost.for_account's ValueErrors (plugin/config/hosts.py)",
+    ("plugin/config/fieldsets/aws.py", "check"): "_matches() texts: probed (PLUGIN_REGION)",
     ("plugin/core/errors.py", "single"): "ConfigError.single's callers are catalogued one by one",
     (
         "plugin/core/files.py",
@@ -323,8 +326,8 @@ def _visit_event(catalog: Catalog, module: _Module, node: ast.AST) -> None:
 
 def _probe(catalog: Catalog) -> None:
     """Pydantic's own texts, from bad values for every variable (the ones the walk has not seen)."""
+    from plugin.config.settings import field_docs, load_settings  # noqa: PLC0415
     from plugin.core.errors import ConfigError  # noqa: PLC0415 - only the probe needs the plugin importable
-    from plugin.settings import field_docs, load_settings  # noqa: PLC0415
 
     known = set(catalog.expected)  # what the walk found; the probe adds only pydantic's own texts
     probed: set[str] = set()

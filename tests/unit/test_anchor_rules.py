@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import pytest
 
-from plugin.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
 from plugin.ci.context import CIContext
+from plugin.config.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
+from plugin.config.settings import boolean_variables, known_variables, load_settings
 from plugin.core.errors import ConfigError
-from plugin.settings import boolean_variables, known_variables, load_settings
 from plugin.tags import resolve_tags
 from tests.support.reference import reference_file
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from plugin.docs import type_name
-from plugin.settings import Settings, known_variables, load_settings
+from plugin.config.docs import type_name
+from plugin.config.settings import Settings, known_variables, load_settings
 from tests.support.reference import reference_file
 
 ANCHOR_ENV = reference_file("anchor-env.md")
@@ -91,9 +91,9 @@ COMPANIONS = {
     "access_key": {"PLUGIN_SECRET_KEY": "companion-secret"},
     "secret_key": {"PLUGIN_ACCESS_KEY": "AKIACOMPANION"},
     "push_only": {"PLUGIN_SOURCE_TAR_PATH": "image.tar"},
-    # Tag variables are read per builder, as their anchors read them (plugin.anchors).
+    # Tag variables are read per builder, as their anchors read them (plugin.config.anchors).
     "expand_tag": {"PLUGIN_BUILDER": "kaniko"},
-    "reproducible": {"PLUGIN_BUILDER": "kaniko"},  # the docker builder cannot (plugin.anchors)
+    "reproducible": {"PLUGIN_BUILDER": "kaniko"},  # the docker builder cannot (plugin.config.anchors)
     "tags": {"PLUGIN_BUILDER": "docker"},
     "auto_tag": {"PLUGIN_BUILDER": "docker"},
     "auto_tag_suffix": {"PLUGIN_BUILDER": "docker"},

@@ -12,8 +12,8 @@ import pytest
 
 from plugin.builders.common import build_arg_env, build_args, from_env_names, from_env_value
 from plugin.ci.context import CIContext
+from plugin.config.settings import load_settings
 from plugin.core.log import REDACTOR
-from plugin.settings import load_settings
 
 
 def args_for(env: dict[str, str]) -> list[str]:

@@ -23,9 +23,9 @@ from plugin.builders.buildkitd import (
     merge,
     registry_tables,
 )
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.planning import resolve
-from plugin.settings import load_settings
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 WEST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"

@@ -17,12 +17,12 @@ from inline_snapshot import snapshot
 from plugin.build import _run_buildx_steps
 from plugin.builders.buildx import BuildxRun, buildx_plan, buildx_warnings
 from plugin.builders.docker import daemon_options
+from plugin.config.settings import load_settings
 from plugin.core.errors import BuildError, ConfigError
 from plugin.core.log import REDACTOR
 from plugin.plan import Step
 from plugin.planning import plan_document, resolve
 from plugin.run import Runner
-from plugin.settings import load_settings
 from tests.support.reference import reference_file
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

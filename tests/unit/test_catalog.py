@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.events import SENTENCES
-from plugin.settings import load_settings
 from tests.support.catalog import DYNAMIC, HOLE, ROOT, Message, _key, _matches_any, build_catalog
 from tests.support.catalog_doc import DOC, documented, missing_entries, skeleton, stale_entries
 

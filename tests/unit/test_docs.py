@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.docs import GROUPS, render_help, render_markdown
-from plugin.settings import Settings, known_variables
+from plugin.config.docs import GROUPS, render_help, render_markdown
+from plugin.config.settings import Settings, known_variables
 
 SETTINGS_MD = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 

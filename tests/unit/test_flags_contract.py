@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
+from plugin.config.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
+from plugin.config.settings import Settings, is_secret, load_settings
 from plugin.core.log import REDACTOR
-from plugin.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
 from plugin.planning import plan_document, resolve
-from plugin.settings import Settings, is_secret, load_settings
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

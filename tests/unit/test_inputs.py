@@ -18,10 +18,10 @@ from unittest import mock
 import pytest
 
 from plugin.__main__ import main
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.inputs import check_inputs
 from plugin.planning import resolve
-from plugin.settings import load_settings
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
+from plugin.config.flags import KANIKO, field_flags
+from plugin.config.settings import Settings, load_settings
 from plugin.core.log import REDACTOR
-from plugin.flags import KANIKO, field_flags
 from plugin.planning import plan_document, resolve
-from plugin.settings import Settings, load_settings
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from plugin.settings import known_variables
+from plugin.config.settings import known_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATION = ROOT / "docs" / "migration.md"

@@ -13,10 +13,10 @@ from plugin.builders.buildx import buildx_plan
 from plugin.builders.docker import docker_plan
 from plugin.builders.kaniko import executor_argv
 from plugin.ci.context import CIContext
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.oci_labels import OCI, annotation_values, base_image, label_values, oci_values
 from plugin.planning import resolve
-from plugin.settings import load_settings
 from plugin.sourcedate import resolve_source_date
 from plugin.target import Target
 

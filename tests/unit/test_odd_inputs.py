@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from plugin.ci.context import CIContext
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, RunError
 from plugin.registry import manifest
 from plugin.rundir import new_run_dir
-from plugin.settings import load_settings
 from plugin.tags import resolve_tags
 from plugin.tarpush import check_tarball
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plugin.config.settings import load_settings
 from plugin.planning import ecr_actions, resolve
 from plugin.pull_logins import login_hosts
-from plugin.settings import load_settings
 
 MAIN = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 OTHER = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"

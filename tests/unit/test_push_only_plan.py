@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plugin.config.settings import load_settings
 from plugin.planning import plan_document, resolve
-from plugin.settings import load_settings
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.hosts import RegistryHost, image_ref, repository_name
+from plugin.config.hosts import RegistryHost, image_ref, repository_name
 
 A = "123456789012"
 

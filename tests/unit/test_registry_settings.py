@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.planning import plan_document, resolve
-from plugin.settings import load_settings
 
 EXAMPLE = "e.g. 123456789012"
 

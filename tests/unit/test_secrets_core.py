@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.settings import field_docs
+from plugin.config.settings import field_docs
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 SECRET_VARIABLES = [v for doc in field_docs() if doc.secret for v in doc.variables]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.log import REDACTOR
-from plugin.settings import load_settings
 
 REPO = {"PLUGIN_REPO": "team/app"}
 BOOL_MESSAGE = "expected a boolean: true/false, 1/0, yes/no or on/off"
@@ -56,7 +56,7 @@ class TestAliasPrecedence:
     """Where several variables feed one setting, the first non-empty in the documented order wins."""
 
     def test_plugin_tag_wins_over_plugin_tags_for_docker(self) -> None:
-        """plugins/ecr (urfave `PLUGIN_TAG,PLUGIN_TAGS`) reads PLUGIN_TAG first (plugin.anchors)."""
+        """plugins/ecr (urfave `PLUGIN_TAG,PLUGIN_TAGS`) reads PLUGIN_TAG first (plugin.config.anchors)."""
         assert load(PLUGIN_BUILDER="docker", PLUGIN_TAGS="a,b", PLUGIN_TAG="c").tags == ["c"]
 
     def test_kaniko_reads_plugin_tags_only(self) -> None:

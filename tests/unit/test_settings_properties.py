@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plugin.config.settings import known_variables as _known_variables
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.planning import plan_document, resolve
-from plugin.settings import known_variables as _known_variables
-from plugin.settings import load_settings
 
 VARIABLES = sorted(_known_variables())
 # Read outside the model, but they steer tag resolution, which can fail too.

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import MASK, REDACTOR
 from plugin.outputs import BuildResult, artifact, output_values
-from plugin.settings import load_settings
 from plugin.signing import (
     KEY_REF,
     cosign_env,

@@ -63,7 +63,7 @@ class TestNothingOfAwsIsLoaded:
     def test_the_modules_of_the_run_path(self) -> None:
         """What the plugin's own process imports to run any builder: the worker imports boto3."""
         modules = (
-            "plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
+            "plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
             "plugin.engine, plugin.kaniko_run, plugin.build, plugin.run, plugin.worker, plugin.ecr_job"
         )
         found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from plugin.ci.context import CIContext
+from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.settings import load_settings
 from plugin.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix
 
 KANIKO = {"PLUGIN_BUILDER": "kaniko"}  # PLUGIN_EXPAND_TAG is kaniko-ecr's

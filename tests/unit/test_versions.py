@@ -1,4 +1,4 @@
-"""Version gating: settings a builder version lacks are named with the version (plugin.versions)."""
+"""Version gating: settings a builder version lacks are named with the version (plugin.config.versions)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from plugin.config.settings import load_settings
+from plugin.config.versions import parse_version, requirements, unchecked, version_problems
 from plugin.core.errors import ConfigError, RunError
 from plugin.planning import plan_document, resolve
 from plugin.rundir import kaniko_dir, new_run_dir, plan_dir, run_directory
-from plugin.settings import load_settings
-from plugin.versions import parse_version, requirements, unchecked, version_problems
 
 BASE = {
     "PLUGIN_BUILDER": "kaniko",

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Compare, Flag, Requires, Uses
-from plugin.types import (
+from plugin.config.flags import ALL, DOCKER, DOCKER_BUILDX, KANIKO, Compare, Flag, Requires, Uses
+from plugin.config.types import (
     FIELD_GROUP,
     Bool,
     CacheList,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from plugin.types import FIELD_GROUP, Bool, Count, OptBool, Secret, Str, env
+from plugin.config.types import FIELD_GROUP, Bool, Count, OptBool, Secret, Str, env
 
 
 def _upper(value: object) -> object:

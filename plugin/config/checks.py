@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from plugin.ci.tagrules import setting_problems as tag_rule_problems
 from plugin.ci.tagrules import setting_warnings as tag_rule_warnings
+from plugin.config.hosts import RegistryHost, account_problem, host_account
 from plugin.core.errors import Problem
-from plugin.hosts import RegistryHost, account_problem, host_account
 from plugin.target import split_repo
 
 if TYPE_CHECKING:
-    from plugin.settings import Settings
+    from plugin.config.settings import Settings
 
 Warning_ = tuple[str, dict[str, Any]]
 

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Compare, Flag, Requires, Uses
-from plugin.types import FIELD_GROUP, Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
+from plugin.config.flags import ALL, BUILDX, KANIKO, KANIKO_BUILDX, Compare, Flag, Requires, Uses
+from plugin.config.types import FIELD_GROUP, Bool, CommaList, Count, Lower, OptBool, OptCount, Str, env
 
 # Flags that v1.24.0, the last upstream release, lacks (builder-flags.md). --annotation came with the
 # forks (chainguard's v1.25.5 has it); the others are osscontainertools' (seen in v1.28.3).

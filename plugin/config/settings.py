@@ -18,17 +18,17 @@ from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from plugin.anchors import KANIKO_EXECUTOR, builder_from_env, drop_for_builder
+from plugin.config.anchors import KANIKO_EXECUTOR, builder_from_env, drop_for_builder
+from plugin.config.fieldsets.aws import AwsFields
+from plugin.config.fieldsets.build import BuildFields, PluginFields, TargetFields
+from plugin.config.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
+from plugin.config.fieldsets.kaniko import KanikoFields
+from plugin.config.fieldsets.supply import SupplyChainFields
+from plugin.config.types import parse_bool
 from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import read_text
 from plugin.core.log import MASK, REDACTOR
-from plugin.fieldsets.aws import AwsFields
-from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
-from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
-from plugin.fieldsets.kaniko import KanikoFields
-from plugin.fieldsets.supply import SupplyChainFields
-from plugin.types import parse_bool
 
 _ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)
 
@@ -197,7 +197,7 @@ def _partial_problems(
     error: ValidationError, values: Mapping[str, str], env: Mapping[str, str], reported: list[Problem]
 ) -> list[Problem]:
     """Cross-field problems of the variables that did validate, so that one error names every bad variable."""
-    from plugin.checks import cross_field_problems  # noqa: PLC0415 - avoids a cycle
+    from plugin.config.checks import cross_field_problems  # noqa: PLC0415 - avoids a cycle
 
     by_alias = known_variables()
     locs = {str(e["loc"][0]) for e in error.errors(include_input=False) if e["loc"]}
@@ -235,7 +235,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
         raise ConfigError(problems + _partial_problems(exc, values, merged, problems)) from None
     finally:
         _ENVIRONMENT.reset(token)
-    from plugin.checks import cross_field_problems, meaning_warnings  # noqa: PLC0415 - avoids a cycle
+    from plugin.config.checks import cross_field_problems, meaning_warnings  # noqa: PLC0415 - avoids a cycle
 
     problems = cross_field_problems(settings, merged)
     if problems:

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel
 
-from plugin.flags import ALL, KANIKO_BUILDX, Compare, Requires, Uses
-from plugin.types import Bool, OptCount, Secret, Str, env
+from plugin.config.flags import ALL, KANIKO_BUILDX, Compare, Requires, Uses
+from plugin.config.types import Bool, OptCount, Secret, Str, env
 
 # kaniko writes manifest annotations from the forks on (chainguard's v1.25.5 has --annotation).
 KANIKO_ANNOTATION = Requires("kaniko", "1.25.0", "--annotation")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_settings import NoDecode
 
-from plugin.flags import ALL
+from plugin.config.flags import ALL
 
 # The field groups are mixins of Settings and never validate on their own: their schema is not built
 # (Settings builds one schema for all of them, when it is first instantiated; --help never does).

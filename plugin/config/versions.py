@@ -1,6 +1,6 @@
 """Builder versions: which settings a given builder version understands, checked before anything runs.
 
-Fields that need a newer builder carry ``Requires(builder, version, what)`` (plugin.flags). With
+Fields that need a newer builder carry ``Requires(builder, version, what)`` (plugin.config.flags). With
 the version of the builder in use known, ``version_problems`` names every such setting the user set
 that this version lacks; the run stops with exit 2 before any AWS call or process. An unknown
 version checks nothing (the builder itself refuses an unknown flag).
@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from plugin.config.flags import Requires, field_requirements
+from plugin.config.settings import Settings, aliases
 from plugin.core.errors import Problem
-from plugin.flags import Requires, field_requirements
-from plugin.settings import Settings, aliases
 
 _VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?")
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_settings import NoDecode
 
-from plugin.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Compare, Flag, Uses
-from plugin.types import FIELD_GROUP, Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
+from plugin.config.flags import ALL, BUILDX, DOCKER, DOCKER_BUILDX, Compare, Flag, Uses
+from plugin.config.types import FIELD_GROUP, Bool, CacheList, CommaList, Count, Secret, SemiList, Str, env
 
 
 def _shell_words(value: Any) -> Any:

@@ -62,7 +62,7 @@ class Requires:
     """A field that only a newer builder understands: ``Requires("kaniko", "1.28.0", "--secret")``.
 
     Setting the field with an older builder is refused before anything runs, naming the variable,
-    ``what`` it needs and the version found (plugin.versions).
+    ``what`` it needs and the version found (plugin.config.versions).
     """
 
     builder: str
@@ -73,7 +73,7 @@ class Requires:
 @dataclass(frozen=True)
 class Compare:
     """What each builder does with a supply-chain setting: one row of the builder comparison that
-    docs/settings.md renders (plugin.docs)."""
+    docs/settings.md renders (plugin.config.docs)."""
 
     kaniko: str
     docker: str

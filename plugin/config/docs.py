@@ -10,14 +10,14 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from plugin.fieldsets.aws import AwsFields
-from plugin.fieldsets.build import BuildFields, PluginFields, TargetFields
-from plugin.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
-from plugin.fieldsets.kaniko import KanikoFields
-from plugin.fieldsets.supply import SupplyChainFields
-from plugin.flags import BUILDERS, field_builders, field_comparison, field_flags, field_requirements
-from plugin.settings import aliases, is_secret
-from plugin.types import parse_bool, parse_int, split_cache_refs, split_comma, split_semicolon
+from plugin.config.fieldsets.aws import AwsFields
+from plugin.config.fieldsets.build import BuildFields, PluginFields, TargetFields
+from plugin.config.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
+from plugin.config.fieldsets.kaniko import KanikoFields
+from plugin.config.fieldsets.supply import SupplyChainFields
+from plugin.config.flags import BUILDERS, field_builders, field_comparison, field_flags, field_requirements
+from plugin.config.settings import aliases, is_secret
+from plugin.config.types import parse_bool, parse_int, split_cache_refs, split_comma, split_semicolon
 
 GROUPS: list[tuple[str, type[BaseModel]]] = [
     ("Build", BuildFields),
@@ -114,7 +114,7 @@ def _rows(model: type[BaseModel]) -> list[list[str]]:
 
 HEADER = """# Settings reference
 
-Generated from the settings model (`python -m plugin.docs > docs/settings.md`); a test fails when this
+Generated from the settings model (`python -m plugin.config.docs > docs/settings.md`); a test fails when this
 file is stale. Every variable is read from the environment; an empty variable counts as unset. Where a
 setting has several variables, the first non-empty one in the order shown wins. Booleans accept
 true/false, 1/0, yes/no, on/off in any case. Lists are comma-separated and trimmed; the "list (`;`)" ones
