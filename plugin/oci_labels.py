@@ -7,7 +7,7 @@
 
 The user's own keys win, one value per key: PLUGIN_LABEL_SCHEMA and PLUGIN_CUSTOM_LABELS over the
 labels, PLUGIN_ANNOTATIONS over the annotations. ``created`` is the build's source date when there
-is one (plugin.sourcedate), else the time of the build.
+is one (plugin.target.sourcedate), else the time of the build.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from plugin.pull_logins import login_hosts
 from plugin.rundir import new_run_dir, run_directory
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
-from plugin.target import Target
+from plugin.target.destinations import Target
 from plugin.trust import trust_from_context
 
 if TYPE_CHECKING:

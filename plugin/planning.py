@@ -16,8 +16,8 @@ from plugin.core.log import get_logger
 from plugin.ecr import RepositorySpec, plan_actions
 from plugin.plan import Plan
 from plugin.rundir import plan_dir
-from plugin.tags import TagResult, resolve_tags
-from plugin.target import Target, cache_repository, resolve_target
+from plugin.target.destinations import Target, cache_repository, resolve_target
+from plugin.target.tags import TagResult, resolve_tags
 
 log = get_logger("plugin.planning")
 
@@ -54,8 +54,8 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
 
 
 def _with_source_date(settings: Settings, ctx: CIContext, builder: str, workdir: Path | None) -> CIContext:
-    """The context with the build's source date, when one is asked for (plugin.sourcedate)."""
-    from plugin.sourcedate import SourceDate, resolve_source_date, wanted  # noqa: PLC0415
+    """The context with the build's source date, when one is asked for (plugin.target.sourcedate)."""
+    from plugin.target.sourcedate import SourceDate, resolve_source_date, wanted  # noqa: PLC0415
 
     if not wanted(settings):
         return ctx

@@ -41,7 +41,7 @@ from plugin.registry import is_loopback, manifest_digest
 if TYPE_CHECKING:
     from plugin.config.settings import Settings
     from plugin.run import Runner
-    from plugin.target import Target
+    from plugin.target.destinations import Target
 
 log = get_logger("plugin.signing")
 KEY_VARIABLE = "PLUGIN_COSIGN_PRIVATE_KEY"

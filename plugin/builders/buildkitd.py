@@ -27,7 +27,7 @@ from plugin.ci.context import CIContext
 from plugin.config.hosts import strip_scheme
 from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError
-from plugin.target import Target
+from plugin.target.destinations import Target
 
 DOCKER_HUB = "docker.io"
 DEFAULT_ASSETS_DIR = "/buildkit"

@@ -13,7 +13,7 @@ import re
 from plugin.config.hosts import RegistryHost
 from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
-from plugin.target import Target, cache_repository
+from plugin.target.destinations import Target, cache_repository
 
 AWS_PLACEHOLDER = "harness_placeholder_aws_creds"
 GCP_PLACEHOLDER = "harness_placeholder_gcp_creds"

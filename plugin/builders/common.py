@@ -10,7 +10,7 @@ from plugin.ci.context import CIContext
 from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
 from plugin.oci_labels import annotation_values, as_args, label_values
-from plugin.target import Target
+from plugin.target.destinations import Target
 
 
 def _arg_key(arg: str) -> str:
@@ -103,7 +103,7 @@ def annotation_args(
 
 
 def source_date_args(settings: Settings, ctx: CIContext) -> list[str]:
-    """The SOURCE_DATE_EPOCH build argument, when the build has a source date (plugin.sourcedate) and
+    """The SOURCE_DATE_EPOCH build argument, when the build has a source date (plugin.target.sourcedate) and
     PLUGIN_BUILD_ARGS does not already set it."""
     given = {_arg_key(arg) for arg in settings.effective_build_args()}
     if ctx.source_date is None or "source_date_epoch" in given:

@@ -17,7 +17,7 @@ from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
 from plugin.daemon import DaemonOptions, daemon_step
 from plugin.plan import Plan, Step
-from plugin.target import Target
+from plugin.target.destinations import Target
 
 DOCKER = "docker"
 

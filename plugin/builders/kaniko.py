@@ -19,7 +19,7 @@ from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
 from plugin.plan import Plan, Step
 from plugin.rundir import KANIKO_DIR, PLAN_NAME
-from plugin.target import Target, cache_repository
+from plugin.target.destinations import Target, cache_repository
 
 EXECUTOR = f"{KANIKO_DIR}/executor"
 

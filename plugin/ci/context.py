@@ -44,7 +44,7 @@ class CIContext(BaseModel):
     github_server: str | None = _f("GITHUB_SERVER_URL")
     github_repository: str | None = _f("GITHUB_REPOSITORY")
     source_date_env: str | None = _f("SOURCE_DATE_EPOCH")
-    # Set by planning.resolve (plugin/sourcedate.py), never read from the environment.
+    # Set by planning.resolve (plugin/target/sourcedate.py), never read from the environment.
     source_date: int | None = Field(default=None, exclude=True)
     source_date_origin: str | None = Field(default=None, exclude=True)
     proxies: dict[str, str] = Field(default_factory=dict)

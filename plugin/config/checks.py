@@ -9,7 +9,7 @@ from plugin.ci.tagrules import setting_problems as tag_rule_problems
 from plugin.ci.tagrules import setting_warnings as tag_rule_warnings
 from plugin.config.hosts import RegistryHost, account_problem, host_account
 from plugin.core.errors import Problem
-from plugin.target import split_repo
+from plugin.target.destinations import split_repo
 
 if TYPE_CHECKING:
     from plugin.config.settings import Settings

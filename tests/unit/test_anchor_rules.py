@@ -16,7 +16,7 @@ from plugin.ci.context import CIContext
 from plugin.config.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
 from plugin.config.settings import boolean_variables, known_variables, load_settings
 from plugin.core.errors import ConfigError
-from plugin.tags import resolve_tags
+from plugin.target.tags import resolve_tags
 from tests.support.reference import reference_file
 
 BASE = {"PLUGIN_REPO": "team/app", "PLUGIN_REGISTRY": "123456789012.dkr.ecr.us-east-1.amazonaws.com"}

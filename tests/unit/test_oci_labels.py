@@ -17,8 +17,8 @@ from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.oci_labels import OCI, annotation_values, base_image, label_values, oci_values
 from plugin.planning import resolve
-from plugin.sourcedate import resolve_source_date
-from plugin.target import Target
+from plugin.target.destinations import Target
+from plugin.target.sourcedate import resolve_source_date
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 TARGET = Target("123456789012.dkr.ecr.us-east-1.amazonaws.com", "team/app", ("1.2.3", "latest"))

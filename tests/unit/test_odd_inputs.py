@@ -17,7 +17,7 @@ from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, RunError
 from plugin.registry import manifest
 from plugin.rundir import new_run_dir
-from plugin.tags import resolve_tags
+from plugin.target.tags import resolve_tags
 from plugin.tarpush import check_tarball
 
 

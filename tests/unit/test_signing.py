@@ -25,7 +25,7 @@ from plugin.signing import (
     sign_step,
     signature_tag,
 )
-from plugin.target import Target
+from plugin.target.destinations import Target
 
 BODY = base64.b64encode(json.dumps({"kdf": {}, "cipher": {}, "ciphertext": "c2VjcmV0"}).encode()).decode()
 KEY = (

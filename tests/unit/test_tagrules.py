@@ -19,7 +19,7 @@ from plugin.ci.context import CIContext
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.planning import plan_document, resolve
-from plugin.tags import TagResult, resolve_tags
+from plugin.target.tags import TagResult, resolve_tags
 
 SHA = "90dd6032fac8bda1b6c4436a2e65de27961ed071"
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=UTC)

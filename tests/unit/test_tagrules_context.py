@@ -16,7 +16,7 @@ from plugin.ci.tagrules.template import Expr, TemplateError, parse, zone
 from plugin.ci.tagrules.versions import parse_pep440, parse_semver
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.tags import resolve_tags
+from plugin.target.tags import resolve_tags
 
 SHA = "90dd6032fac8bda1b6c4436a2e65de27961ed071"
 NOW = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ import pytest
 from plugin.ci.context import CIContext
 from plugin.ci.tagrules import parse_rules, sanitize
 from plugin.config.settings import load_settings
-from plugin.tags import resolve_tags
+from plugin.target.tags import resolve_tags
 
 README = "docker/metadata-action README.md @ 2bd8a81e96a4d52339513312666fd493529523b3"
 SHA = "90dd6032fac8bda1b6c4436a2e65de27961ed071"  # the README's {{sha}} example is 90dd603

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from plugin.ci.context import CIContext
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
-from plugin.tags import OCI_TAG, TagResult, resolve_tags
+from plugin.target.tags import OCI_TAG, TagResult, resolve_tags
 
 NOW = datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)
 PROFILE = settings(

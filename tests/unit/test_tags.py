@@ -9,7 +9,7 @@ import pytest
 from plugin.ci.context import CIContext
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix
+from plugin.target.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix
 
 KANIKO = {"PLUGIN_BUILDER": "kaniko"}  # PLUGIN_EXPAND_TAG is kaniko-ecr's
 TAG_GRAMMAR = "a valid tag [A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
