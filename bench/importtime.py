@@ -49,7 +49,7 @@ PLAN_ENV = {
 # before this change the run imported plugin.build (every builder's modules) first thing.
 RUN_PATH = (
     "import importlib.util, plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, "
-    "plugin.pipeline, plugin.kaniko_run, plugin.run; "
+    "plugin.pipeline, plugin.kaniko_run, plugin.exec.runner; "
     "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
 )
 WORKER = "import plugin.aws, plugin.ecr_work; plugin.aws.warm_up()"

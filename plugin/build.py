@@ -37,12 +37,12 @@ from plugin.buildx_results import (
 from plugin.core.errors import BuildError, RunError
 from plugin.core.log import get_logger
 from plugin.daemon import Dockerd, ping, place_run_dir
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 from plugin.kaniko_run import build_kaniko
 from plugin.pipeline import Prepared, verify_existing
-from plugin.plan import Step
 from plugin.planning import Resolved
 from plugin.registry import Manifest, manifest, manifest_digest
-from plugin.run import Runner
 from plugin.tarpush import push_tarball
 
 log = get_logger("plugin.build")

@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 
 from plugin.core.errors import RunError
 from plugin.core.log import get_logger
-from plugin.plan import Step
+from plugin.exec.steps import Step
 
 if TYPE_CHECKING:  # `plan` shows the dockerd step without loading the process runner
-    from plugin.run import Background, Runner
+    from plugin.exec.runner import Background, Runner
 
 SECCOMP_PROFILE = "/etc/docker/default.json"
 DEFAULT_RETRY_COUNT = 15  # anchor PLUGIN_DAEMON_RETRY_COUNT: about one second per attempt

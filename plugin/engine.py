@@ -24,8 +24,8 @@ from plugin.builders.docker import daemon_options
 from plugin.daemon import Dockerd, place_run_dir
 
 if TYPE_CHECKING:
+    from plugin.exec.runner import Runner
     from plugin.planning import Resolved
-    from plugin.run import Runner
 
 
 def launches_early(r: Resolved) -> bool:

@@ -14,10 +14,10 @@ from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.config.versions import parse_version, unchecked, version_problems
 from plugin.core.errors import BuildError, ConfigError, RunError
 from plugin.core.log import get_logger
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 from plugin.pipeline import Prepared, verify_existing
-from plugin.plan import Step
 from plugin.planning import Resolved
-from plugin.run import Runner
 
 log = get_logger("plugin.kaniko")
 

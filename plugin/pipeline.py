@@ -20,6 +20,7 @@ from plugin.core.log import REDACTOR, get_logger
 from plugin.dockerconfig import existing_config, write_docker_config
 from plugin.ecr import TagDecision
 from plugin.ecr_job import AwsAuth, EcrJob, RetryPolicy
+from plugin.exec.rundir import new_run_dir, run_directory
 from plugin.outputs import (
     BuildResult,
     artifact_bytes,
@@ -32,7 +33,6 @@ from plugin.outputs import (
 )
 from plugin.planning import Resolved, cache_specs, repository_spec
 from plugin.pull_logins import login_hosts
-from plugin.rundir import new_run_dir, run_directory
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target.destinations import Target
@@ -40,8 +40,8 @@ from plugin.trust import trust_from_context
 
 if TYPE_CHECKING:
     from plugin.daemon import Dockerd
+    from plugin.exec.runner import Runner
     from plugin.registry import Manifest
-    from plugin.run import Runner
 
 log = get_logger("plugin.pipeline")
 HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")
@@ -244,7 +244,7 @@ def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) 
 
 def run(r: Resolved) -> int:
     """The whole job; returns the exit status (errors are raised and mapped by main)."""
-    from plugin.run import Runner  # noqa: PLC0415 - the builders import the process runner
+    from plugin.exec.runner import Runner  # noqa: PLC0415 - the builders import the process runner
 
     if r.tags.skip_reason:
         log.warning("build.skipped", reason=r.tags.skip_reason)

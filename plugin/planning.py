@@ -14,8 +14,8 @@ from plugin.config.settings import Loaded, Settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import get_logger
 from plugin.ecr import RepositorySpec, plan_actions
-from plugin.plan import Plan
-from plugin.rundir import plan_dir
+from plugin.exec.rundir import plan_dir
+from plugin.exec.steps import Plan
 from plugin.target.destinations import Target, cache_repository, resolve_target
 from plugin.target.tags import TagResult, resolve_tags
 

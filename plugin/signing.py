@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING
 from plugin.core.errors import ConfigError, Problem, RunError
 from plugin.core.files import read_text
 from plugin.core.log import MASK, REDACTOR, get_logger
-from plugin.plan import Step
+from plugin.exec.steps import Step
 from plugin.registry import is_loopback, manifest_digest
 
 if TYPE_CHECKING:
     from plugin.config.settings import Settings
-    from plugin.run import Runner
+    from plugin.exec.runner import Runner
     from plugin.target.destinations import Target
 
 log = get_logger("plugin.signing")

@@ -16,7 +16,7 @@ from plugin.ci.context import CIContext
 from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
 from plugin.daemon import DaemonOptions, daemon_step
-from plugin.plan import Plan, Step
+from plugin.exec.steps import Plan, Step
 from plugin.target.destinations import Target
 
 DOCKER = "docker"

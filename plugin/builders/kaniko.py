@@ -1,7 +1,7 @@
 """kaniko: settings → the executor argv (pure). kaniko builds and pushes in one process.
 
 Every file of a run (the Docker config, the digest file) is in the run directory under the kaniko
-directory (plugin.rundir), which kaniko neither snapshots nor deletes between stages. Build-arg
+directory (plugin.exec.rundir), which kaniko neither snapshots nor deletes between stages. Build-arg
 values taken from the environment and build secrets reach the executor through its environment
 (``--build-arg NAME``, ``--secret id=ID,env=NAME``), never its argv.
 """
@@ -17,8 +17,8 @@ from plugin.builders.common import annotation_args, build_arg_env, build_args, l
 from plugin.ci.context import CIContext
 from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
-from plugin.plan import Plan, Step
-from plugin.rundir import KANIKO_DIR, PLAN_NAME
+from plugin.exec.rundir import KANIKO_DIR, PLAN_NAME
+from plugin.exec.steps import Plan, Step
 from plugin.target.destinations import Target, cache_repository
 
 EXECUTOR = f"{KANIKO_DIR}/executor"

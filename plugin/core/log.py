@@ -3,7 +3,7 @@
 Events are dotted names with fields (``ecr.token``, ``build.exit``), shown to people as sentences
 (``plugin.core.logfmt``, ``plugin.core.events``) or as JSON lines (PLUGIN_LOG_JSON). Logs go to stderr so that
 stdout stays free for the JSON that ``plan`` and ``prepare`` print. The builder's own output is not
-logged through here: ``plugin.run`` streams it, passing each line through the same Redactor.
+logged through here: ``plugin.exec.runner`` streams it, passing each line through the same Redactor.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.config.settings import load_settings
-from plugin.plan import Step
+from plugin.exec.steps import Step
 from plugin.planning import builder_plan, resolve
 from tests.support.reference import reference_file
 

@@ -18,8 +18,8 @@ import pytest
 from plugin import daemon as daemon_module
 from plugin.core.errors import RunError
 from plugin.daemon import DaemonOptions, Dockerd, ping, socket_paths
-from plugin.plan import Step
-from plugin.run import Runner
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 from tests.support.plugin_run import dockerd_pids_for
 from tests.support.services import require, short_tempdir, unmount_below
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from plugin.dockerconfig import write_docker_config
-from plugin.plan import Step
-from plugin.run import Runner
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 from tests.support.services import Registry, require
 
 pytestmark = pytest.mark.integration

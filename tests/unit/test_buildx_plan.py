@@ -20,9 +20,9 @@ from plugin.builders.docker import daemon_options
 from plugin.config.settings import load_settings
 from plugin.core.errors import BuildError, ConfigError
 from plugin.core.log import REDACTOR
-from plugin.plan import Step
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 from plugin.planning import plan_document, resolve
-from plugin.run import Runner
 from tests.support.reference import reference_file
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -16,8 +16,8 @@ from structlog.testing import capture_logs
 
 from plugin.core.errors import RunError, Signalled
 from plugin.core.log import REDACTOR
-from plugin.plan import Step
-from plugin.run import Runner
+from plugin.exec.runner import Runner
+from plugin.exec.steps import Step
 
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,8 +178,8 @@ DRIVER = """
 import sys
 from plugin.core.errors import Signalled
 from plugin.core.log import configure
-from plugin.plan import Step
-from plugin.run import Runner
+from plugin.exec.steps import Step
+from plugin.exec.runner import Runner
 
 configure()  # logs to stderr
 child = sys.argv[1]

@@ -64,7 +64,8 @@ class TestNothingOfAwsIsLoaded:
         """What the plugin's own process imports to run any builder: the worker imports boto3."""
         modules = (
             "plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
-            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.run, plugin.worker, plugin.ecr_job"
+            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.worker, "
+            "plugin.ecr_job"
         )
         found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"
         code = f"import sys, {modules}; print({found})"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin import proctree
+from plugin.exec import proctree
 
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,8 +49,8 @@ DRIVER = textwrap.dedent(
     """
     import sys
     from plugin.core.errors import Signalled
-    from plugin.plan import Step
-    from plugin.run import Runner
+    from plugin.exec.steps import Step
+    from plugin.exec.runner import Runner
 
     runner = Runner()
     runner.install_signal_handlers()
@@ -143,7 +143,7 @@ class TestStopWholeStep:
             """
             import sys, time
             from plugin.core.errors import Signalled
-            from plugin.run import Runner
+            from plugin.exec.runner import Runner
             Runner().install_signal_handlers()
             try:
                 print("waiting", flush=True)

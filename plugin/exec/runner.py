@@ -3,7 +3,7 @@
 Every child gets argv (never a shell string), the plugin's environment plus the step's own, and
 a session of its own (a background daemon: a process group). Its output is streamed line by line,
 as it comes, through the Redactor. As PID 1 the plugin handles SIGTERM/SIGINT itself: the signal
-goes to every process of the running step's session (plugin.proctree: kaniko's RUN steps run in
+goes to every process of the running step's session (plugin.exec.proctree: kaniko's RUN steps run in
 process groups of their own), whatever is left after a short grace is killed, and ``Signalled`` is
 raised; with no step running, ``Signalled`` is raised at once. When a step ends, processes it left
 behind in its session are killed too, so no orphan keeps the output pipe open.
@@ -24,10 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TextIO
 
-from plugin import proctree
 from plugin.core.errors import RunError, Signalled
 from plugin.core.log import REDACTOR, get_logger
-from plugin.plan import Step
+from plugin.exec import proctree
+from plugin.exec.steps import Step
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _POLL = 0.05  # seconds between checks on a running child
@@ -144,7 +144,7 @@ class Runner:
         self._starting = False  # a child is being started: the signal handler must not raise
         self.received: int | None = None
         self.last_lines: deque[str] = deque(maxlen=_KEEP_LINES)
-        self._log = get_logger("plugin.run")
+        self._log = get_logger("plugin.exec.runner")
 
     # -- signals -------------------------------------------------------------------------------
 
