@@ -42,8 +42,8 @@ from plugin.exec.steps import Step
 from plugin.kaniko_run import build_kaniko
 from plugin.pipeline import Prepared, verify_existing
 from plugin.planning import Resolved
-from plugin.registry import Manifest, manifest, manifest_digest
-from plugin.tarpush import push_tarball
+from plugin.registry.api import Manifest, manifest, manifest_digest
+from plugin.registry.tarpush import push_tarball
 
 log = get_logger("plugin.build")
 # Push failures worth another try: registry 5xx, timeouts, dropped connections.

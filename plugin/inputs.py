@@ -21,10 +21,10 @@ from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import check_regular, read_bytes
 from plugin.core.log import MASK
-from plugin.dockerconfig import existing_config, load_base, load_existing
 from plugin.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
 from plugin.outputs import is_stream
 from plugin.planning import Resolved
+from plugin.registry.dockerconfig import existing_config, load_base, load_existing
 
 BUILDKIT_SECRET_LIMIT = 500 * 1024  # BuildKit refuses larger secrets
 _REMOTE_CONTEXT = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
@@ -162,7 +162,7 @@ def source_tarball(r: Resolved) -> list[Problem]:
     if not (s.push_only and s.source_tar_path):
         return []
     if r.builder == "kaniko":
-        from plugin.tarpush import check_tarball  # noqa: PLC0415 - the registry client, for this case only
+        from plugin.registry.tarpush import check_tarball  # noqa: PLC0415 - the registry client, for this case only
 
         check_tarball(s.source_tar_path)
         return []

@@ -17,7 +17,6 @@ from plugin.ci.context import CIContext
 from plugin.config.settings import Settings
 from plugin.core.errors import RunError
 from plugin.core.log import REDACTOR, get_logger
-from plugin.dockerconfig import existing_config, write_docker_config
 from plugin.ecr import TagDecision
 from plugin.ecr_job import AwsAuth, EcrJob, RetryPolicy
 from plugin.exec.rundir import new_run_dir, run_directory
@@ -33,6 +32,7 @@ from plugin.outputs import (
 )
 from plugin.planning import Resolved, cache_specs, repository_spec
 from plugin.pull_logins import login_hosts
+from plugin.registry.dockerconfig import existing_config, write_docker_config
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target.destinations import Target
@@ -41,7 +41,7 @@ from plugin.trust import trust_from_context
 if TYPE_CHECKING:
     from plugin.daemon import Dockerd
     from plugin.exec.runner import Runner
-    from plugin.registry import Manifest
+    from plugin.registry.api import Manifest
 
 log = get_logger("plugin.pipeline")
 HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")

@@ -36,7 +36,7 @@ from plugin.core.errors import ConfigError, Problem, RunError
 from plugin.core.files import read_text
 from plugin.core.log import MASK, REDACTOR, get_logger
 from plugin.exec.steps import Step
-from plugin.registry import is_loopback, manifest_digest
+from plugin.registry.api import is_loopback, manifest_digest
 
 if TYPE_CHECKING:
     from plugin.config.settings import Settings

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plugin.registry import manifest_digest  # noqa: E402
+from plugin.registry.api import manifest_digest  # noqa: E402
 from tests.support.stack import ACCOUNT, RegistryProcess, running_moto, running_registry  # noqa: E402
 
 

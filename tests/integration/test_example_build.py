@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin.dockerconfig import write_docker_config
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
+from plugin.registry.dockerconfig import write_docker_config
 from tests.support.services import Registry, require
 
 pytestmark = pytest.mark.integration

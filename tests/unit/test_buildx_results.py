@@ -12,7 +12,7 @@ from plugin.buildx_results import (
     missing_platforms,
     write_metrics,
 )
-from plugin.registry import platform_of
+from plugin.registry.api import platform_of
 
 # Plain progress of a second build on a new builder with a registry cache (BuildKit v0.32.2, trimmed).
 CACHED_RUN = """\

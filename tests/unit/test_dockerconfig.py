@@ -11,7 +11,7 @@ import pytest
 
 from plugin.core.errors import ConfigError, Problem, RunError
 from plugin.core.log import REDACTOR
-from plugin.dockerconfig import load_base, load_existing, write_docker_config
+from plugin.registry.dockerconfig import load_base, load_existing, write_docker_config
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 

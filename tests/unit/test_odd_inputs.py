@@ -16,9 +16,9 @@ from plugin.ci.context import CIContext
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, RunError
 from plugin.exec.rundir import new_run_dir
-from plugin.registry import manifest
+from plugin.registry.api import manifest
+from plugin.registry.tarpush import check_tarball
 from plugin.target.tags import resolve_tags
-from plugin.tarpush import check_tarball
 
 
 class TestPushOnlyTarball:

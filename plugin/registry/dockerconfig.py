@@ -20,7 +20,7 @@ from plugin.core.errors import ConfigError, RunError
 from plugin.core.files import parse_json, read_text
 from plugin.core.log import REDACTOR, get_logger
 
-log = get_logger("plugin.dockerconfig")
+log = get_logger("plugin.registry.dockerconfig")
 CONFIG_VARIABLE = "PLUGIN_CONFIG"
 # The docker CLI keys Docker Hub credentials by this v1 URL, whatever name the user gave.
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"

@@ -17,7 +17,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from plugin.core.errors import RunError
-from plugin.dockerconfig import encode_auth
+from plugin.registry.dockerconfig import encode_auth
 
 MANIFEST_TYPES = ", ".join(
     [

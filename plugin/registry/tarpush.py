@@ -28,9 +28,9 @@ from typing import IO, Any
 from plugin.core.errors import ConfigError, RunError
 from plugin.core.files import check_regular
 from plugin.core.log import get_logger
-from plugin.registry import api_base, auth_headers, registry_retry
+from plugin.registry.api import api_base, auth_headers, registry_retry
 
-log = get_logger("plugin.tarpush")
+log = get_logger("plugin.registry.tarpush")
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
