@@ -52,7 +52,7 @@ RUN_PATH = (
     "plugin.pipeline, plugin.kaniko_run, plugin.exec.runner; "
     "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
 )
-WORKER = "import plugin.aws, plugin.ecr_work; plugin.aws.warm_up()"
+WORKER = "import plugin.aws.session, plugin.aws.work; plugin.aws.session.warm_up()"
 
 
 def group_of(module: str) -> str:

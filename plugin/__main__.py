@@ -1,7 +1,7 @@
 """Entrypoint: load → resolve → prepare → plan → run → report. The only place that decides exit codes.
 
 Run as a program (``python -m plugin``, the ``build-push-ecr`` script), a run first forks the AWS
-worker (``plugin.worker``), which loads boto3 while this process reads the settings; everything else
+worker (``plugin.aws.worker``), which loads boto3 while this process reads the settings; everything else
 is imported only by the command that needs it, so ``--help`` and ``plan`` never load the AWS SDK.
 """
 
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None, *, fork_worker: bool = False) -> int
     AWS worker first, before any thread or heavy import."""
     args = list(sys.argv[1:] if argv is None else argv)
     if fork_worker and _wants_worker(args):
-        from plugin import worker  # noqa: PLC0415 - a run's only
+        from plugin.aws import worker  # noqa: PLC0415 - a run's only
 
         worker.prefork()
     summary.reset()
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None, *, fork_worker: bool = False) -> int
     except _Exit as stop:
         return stop.code
     finally:
-        forked = sys.modules.get("plugin.worker")  # imported by a run (fork or in-process work)
+        forked = sys.modules.get("plugin.aws.worker")  # imported by a run (fork or in-process work)
         if forked is not None:
             forked.shutdown()
 

@@ -17,11 +17,11 @@ import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+from plugin.aws.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
 from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import check_regular, read_bytes
 from plugin.core.log import MASK
-from plugin.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
 from plugin.outputs import is_stream
 from plugin.planning import Resolved
 from plugin.registry.dockerconfig import existing_config, load_base, load_existing
@@ -199,7 +199,7 @@ def cosign(r: Resolved) -> list[Problem]:
 
 def ca_file(r: Resolved) -> list[Problem]:
     if r.ctx.ca_path:
-        from plugin.trust import load_ca  # noqa: PLC0415 - ssl, only when a CA is given
+        from plugin.aws.trust import load_ca  # noqa: PLC0415 - ssl, only when a CA is given
 
         load_ca(r.ctx.ca_path)
     return []

@@ -1,6 +1,6 @@
 """The run: credentials → ECR work → Docker config → builder → outputs, the same for every builder.
 
-The ECR work is handed to the AWS worker as data (``ecr_job``; ``plugin.worker``, ``plugin.ecr_work``):
+The ECR work is handed to the AWS worker as data (``ecr_job``; ``plugin.aws.worker``, ``plugin.aws.work``):
 this module never imports boto3.
 """
 
@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plugin import summary, worker
+from plugin import summary
+from plugin.aws import worker
+from plugin.aws.ecr import TagDecision
+from plugin.aws.job import AwsAuth, EcrJob, RetryPolicy
+from plugin.aws.trust import trust_from_context
 from plugin.ci.context import CIContext
 from plugin.config.settings import Settings
 from plugin.core.errors import RunError
 from plugin.core.log import REDACTOR, get_logger
-from plugin.ecr import TagDecision
-from plugin.ecr_job import AwsAuth, EcrJob, RetryPolicy
 from plugin.exec.rundir import new_run_dir, run_directory
 from plugin.outputs import (
     BuildResult,
@@ -36,7 +38,6 @@ from plugin.registry.dockerconfig import existing_config, write_docker_config
 from plugin.signing import prepare_signer
 from plugin.staging import StagedFiles
 from plugin.target.destinations import Target
-from plugin.trust import trust_from_context
 
 if TYPE_CHECKING:
     from plugin.daemon import Dockerd
@@ -122,7 +123,7 @@ def _base_auth(s: Settings) -> dict[str, tuple[str, str]]:
 
 
 def ecr_job(r: Resolved, check_tags: bool = False) -> EcrJob:
-    """The run's ECR work as data, for the AWS worker (plugin.ecr_work does it)."""
+    """The run's ECR work as data, for the AWS worker (plugin.aws.work does it)."""
     s = r.settings
     retry = RetryPolicy(attempts=s.aws_max_attempts, max_seconds=float(s.aws_retry_seconds))
     common: dict[str, Any] = {

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plugin.aws.ecr import RepositorySpec, plan_actions
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.ci.context import CIContext
 from plugin.config.hosts import RegistryHost
 from plugin.config.settings import Loaded, Settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import get_logger
-from plugin.ecr import RepositorySpec, plan_actions
 from plugin.exec.rundir import plan_dir
 from plugin.exec.steps import Plan
 from plugin.target.destinations import Target, cache_repository, resolve_target

@@ -4,7 +4,7 @@ A pull request build often builds without pushing, from a base image in the same
 registry. So a no-push run still fetches an ECR token for every ECR registry it names: the target
 registries, and ECR-hosted base-image registry and mirrors. It creates and changes nothing; a token
 that cannot be had is a warning (a public base image still builds), never the end of the run.
-Which registries: here (pure, also for ``plan``); the logins: ``plugin.ecr_work``.
+Which registries: here (pure, also for ``plan``); the logins: ``plugin.aws.work``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
     └── Signalled (exit 128+N: the plugin was told to stop; the child got the signal first)
 
 Modules raise these and never exit; ``plugin.__main__.main`` maps them to exit statuses. Every class
-pickles to itself (``__reduce__``): the AWS worker process (``plugin.worker``) hands its error to the
+pickles to itself (``__reduce__``): the AWS worker process (``plugin.aws.worker``) hands its error to the
 plugin, which reports it as if it had been raised there.
 """
 

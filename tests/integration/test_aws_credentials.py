@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from moto.sts.models import sts_backends
 
-from plugin.aws import AwsAuth, AwsSession, RetryPolicy, make_session, sanitize_session_name
+from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.session import AwsAuth, AwsSession, RetryPolicy, make_session, sanitize_session_name
 from plugin.core.errors import AwsError
-from plugin.ecr import Ecr, RepositorySpec
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.moto_server import AwsEnv
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR
-from plugin.ecr import Ecr, RepositorySpec
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.support.moto_server import ACCOUNT, AwsEnv
 

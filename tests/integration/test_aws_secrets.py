@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import structlog
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core import log as plugin_log
 from plugin.core.errors import PluginError
-from plugin.ecr import Ecr, RepositorySpec
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.support.moto_server import ACCOUNT, AwsEnv
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError, ConfigError
-from plugin.ecr import Ecr, RepositorySpec
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client
 
 pytestmark = pytest.mark.integration

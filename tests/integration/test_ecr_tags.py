@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws.ecr import Ecr, RepositorySpec, decide
+from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError, RunError
-from plugin.ecr import Ecr, RepositorySpec, decide
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 
 pytestmark = pytest.mark.integration

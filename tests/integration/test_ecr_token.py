@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from plugin.aws import AwsAuth, RetryPolicy, make_session
+from plugin.aws.ecr import Ecr, RegistryCredentials, RepositorySpec
+from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR
-from plugin.ecr import Ecr, RegistryCredentials, RepositorySpec
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client
 

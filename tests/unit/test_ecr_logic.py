@@ -1,4 +1,4 @@
-"""The pure parts of plugin.ecr: the tag decision, the planned actions, token decoding."""
+"""The pure parts of plugin.aws.ecr: the tag decision, the planned actions, token decoding."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
+from plugin.aws.ecr import RepositorySpec, TagDecision, decide, decode_token, plan_actions
 from plugin.core.errors import AwsError, RunError
-from plugin.ecr import RepositorySpec, TagDecision, decide, decode_token, plan_actions
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

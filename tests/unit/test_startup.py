@@ -14,10 +14,10 @@ import sys
 
 import pytest
 
+from plugin.aws.ecr import RepositorySpec, TagDecision
+from plugin.aws.job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
 from plugin.build import reported_digest
 from plugin.core.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
-from plugin.ecr import RepositorySpec, TagDecision
-from plugin.ecr_job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
 from tests.support.plugin_run import ROOT
 
 AWS_ROOTS = ("boto3", "botocore", "s3transfer")
@@ -64,8 +64,8 @@ class TestNothingOfAwsIsLoaded:
         """What the plugin's own process imports to run any builder: the worker imports boto3."""
         modules = (
             "plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
-            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.worker, "
-            "plugin.ecr_job"
+            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.aws.worker, "
+            "plugin.aws.job"
         )
         found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"
         code = f"import sys, {modules}; print({found})"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from plugin.aws.trust import trust_ca
 from plugin.core.errors import ConfigError
-from plugin.trust import trust_ca
 from tests.support.certs import make_ca
 
 

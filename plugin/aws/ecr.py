@@ -16,7 +16,7 @@ from plugin.core.files import parse_json, read_text
 from plugin.core.log import REDACTOR, get_logger
 
 if TYPE_CHECKING:  # the AWS layer (boto3) is imported by who makes the session, never by `plan`
-    from plugin.aws import AwsSession
+    from plugin.aws.session import AwsSession
 
 log = get_logger(__name__)
 

@@ -1,5 +1,5 @@
 """The AWS worker: a process that loads the AWS SDK while the plugin reads its settings, then does the
-ECR work (``plugin.ecr_work``) and ends.
+ECR work (``plugin.aws.work``) and ends.
 
 On a CI machine, importing boto3 takes about as long as importing pydantic and reading the settings
 (0.1 s each on two cores). ``python -m plugin`` therefore forks the worker first thing, before any
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from plugin.core.errors import EXIT_BUG, PluginError, RunError
 
 if TYPE_CHECKING:
-    from plugin.ecr_job import EcrJob, EcrOutcome
+    from plugin.aws.job import EcrJob, EcrOutcome
 
 SWITCH = "BUILD_PUSH_ECR_WORKER"  # "off": no worker process (the ECR work runs in the plugin itself)
 _HEADER = struct.Struct("!Q")
@@ -126,7 +126,7 @@ def run_job(job: EcrJob) -> EcrOutcome:
     worker, _CURRENT = _CURRENT, None
     if worker is not None:
         return worker.run(job)
-    from plugin.ecr_work import run_job as run_here  # noqa: PLC0415 - the AWS SDK, only now
+    from plugin.aws.work import run_job as run_here  # noqa: PLC0415 - the AWS SDK, only now
 
     return run_here(job)
 
@@ -149,8 +149,8 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
     answer: tuple[str, Any]
     run: Callable[[EcrJob], EcrOutcome] | None = None
     try:
-        from plugin.aws import warm_up  # noqa: PLC0415 - the worker's point: boto3 loads now
-        from plugin.ecr_work import run_job as run  # noqa: PLC0415
+        from plugin.aws.session import warm_up  # noqa: PLC0415 - the worker's point: boto3 loads now
+        from plugin.aws.work import run_job as run  # noqa: PLC0415
 
         warm_up()
     except BaseException as exc:  # reported when the job comes

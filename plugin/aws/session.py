@@ -28,9 +28,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from plugin.aws.job import DEFAULT_SESSION_NAME, AwsAuth, RetryPolicy
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR, get_logger
-from plugin.ecr_job import DEFAULT_SESSION_NAME, AwsAuth, RetryPolicy
 
 log = get_logger(__name__)
 

@@ -17,7 +17,7 @@ from plugin.core.errors import ConfigError
 from plugin.core.files import read_bytes
 from plugin.core.log import get_logger
 
-log = get_logger("plugin.trust")
+log = get_logger("plugin.aws.trust")
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 VARIABLE = "HARNESS_CA_PATH"
 

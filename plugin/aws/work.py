@@ -1,4 +1,4 @@
-"""The ECR work of a run: an ``EcrJob`` in, an ``EcrOutcome`` out (run by ``plugin.worker``).
+"""The ECR work of a run: an ``EcrJob`` in, an ``EcrOutcome`` out (run by ``plugin.aws.worker``).
 
 Calls that do not depend on each other run at the same time: the main registry's token, its
 repository (describe, create, settings, policies), the cache repositories and the other registries
@@ -19,13 +19,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.aws import AwsSession, make_session
+from plugin.aws.ecr import Ecr, RegistryCredentials, RepositorySpec, RepositoryState, TagDecision, decide
+from plugin.aws.job import EcrJob, EcrOutcome
+from plugin.aws.session import AwsSession, make_session
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR, get_logger
-from plugin.ecr import Ecr, RegistryCredentials, RepositorySpec, RepositoryState, TagDecision, decide
-from plugin.ecr_job import EcrJob, EcrOutcome
 
-log = get_logger("plugin.ecr_work")
+log = get_logger("plugin.aws.work")
 _MAX_THREADS = 8
 
 

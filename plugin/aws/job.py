@@ -1,8 +1,8 @@
 """The ECR work of a run as plain data: what to do (``EcrJob``) and what it gave (``EcrOutcome``).
 
 Nothing here imports the AWS SDK: the plugin builds the job from its settings and reads the outcome
-without ever loading boto3, and the job can be handed to the AWS worker process (``plugin.worker``),
-which does the calls (``plugin.ecr_work``) while the plugin reads its settings or starts dockerd.
+without ever loading boto3, and the job can be handed to the AWS worker process (``plugin.aws.worker``),
+which does the calls (``plugin.aws.work``) while the plugin reads its settings or starts dockerd.
 Both sides pickle these classes, so they hold data only.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.ecr import RepositorySpec, TagDecision
+from plugin.aws.ecr import RepositorySpec, TagDecision
 
 DEFAULT_SESSION_NAME = "build-push-ecr"
 
