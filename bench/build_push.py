@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.runtime import runtime_python  # noqa: E402
-from plugin.daemon import ping, unmount_all  # noqa: E402
+from plugin.builders.dockerd import ping, unmount_all  # noqa: E402
 from tests.support.moto_server import put_image  # noqa: E402
 from tests.support.plugin_run import TEST_DAEMON_ARGS, base_env, ecr_client, run_plugin  # noqa: E402
 from tests.support.stack import RegistryProcess, running_moto, running_registry  # noqa: E402

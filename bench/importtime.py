@@ -50,7 +50,7 @@ PLAN_ENV = {
 RUN_PATH = (
     "import importlib.util, plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, "
     "plugin.pipeline, plugin.kaniko_run, plugin.exec.runner; "
-    "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
+    "importlib.util.find_spec('plugin.builders.engine') or importlib.import_module('plugin.build')"
 )
 WORKER = "import plugin.aws.session, plugin.aws.work; plugin.aws.session.warm_up()"
 

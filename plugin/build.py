@@ -26,17 +26,17 @@ from plugin.builders.buildx import (
     pushes,
     writes_config,
 )
-from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
-from plugin.buildx_results import (
+from plugin.builders.buildx_results import (
     BuildWatch,
     builder_platforms,
     emulation_message,
     requested_platforms,
     write_metrics,
 )
+from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
+from plugin.builders.dockerd import Dockerd, ping, place_run_dir
 from plugin.core.errors import BuildError, RunError
 from plugin.core.log import get_logger
-from plugin.daemon import Dockerd, ping, place_run_dir
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from plugin.kaniko_run import build_kaniko
@@ -62,7 +62,7 @@ _PUSHED = re.compile(r"^(?P<tag>[\w][\w.-]{0,127}): digest: (?P<digest>sha256:[0
 def build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None = None) -> str | None:
     """Build and push with the chosen builder; returns the pushed digest (None when not pushed).
 
-    ``daemon``: the run's dockerd, already launched (``plugin.engine``) for docker and buildx."""
+    ``daemon``: the run's dockerd, already launched (``plugin.builders.engine``) for docker and buildx."""
     if r.settings.tar_path:
         Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if r.builder == "kaniko" and not r.settings.push_only:

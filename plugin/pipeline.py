@@ -40,7 +40,7 @@ from plugin.staging import StagedFiles
 from plugin.target.destinations import Target
 
 if TYPE_CHECKING:
-    from plugin.daemon import Dockerd
+    from plugin.builders.dockerd import Dockerd
     from plugin.exec.runner import Runner
     from plugin.registry.api import Manifest
 
@@ -228,7 +228,7 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
 def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContextManager[Dockerd | None]:
     if r.builder == "kaniko":  # without docker's modules
         return nullcontext(None)
-    from plugin.engine import early_dockerd  # noqa: PLC0415
+    from plugin.builders.engine import early_dockerd  # noqa: PLC0415
 
     return early_dockerd(r, run_dir, runner)
 

@@ -84,7 +84,7 @@ def _check_attestations(loaded: Loaded, builder: str) -> None:
     """PLUGIN_PROVENANCE / PLUGIN_SBOM are buildx-only: refused by name with the other builders; so are
     annotations and PLUGIN_REPRODUCIBLE with docker."""
     from plugin.builders.buildx_checks import attestation_problems_elsewhere  # noqa: PLC0415
-    from plugin.supply_checks import supply_problems  # noqa: PLC0415
+    from plugin.builders.docker_checks import supply_problems  # noqa: PLC0415
 
     problems = attestation_problems_elsewhere(loaded.settings, builder)
     problems += supply_problems(loaded.settings, builder)

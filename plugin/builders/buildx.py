@@ -29,10 +29,10 @@ from plugin.builders.common import (
     source_date_args,
 )
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
+from plugin.builders.dockerd import DaemonOptions, daemon_step
 from plugin.ci.context import CIContext
 from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
-from plugin.daemon import DaemonOptions, daemon_step
 from plugin.exec.steps import Plan, Step
 from plugin.target.destinations import Target
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from plugin.builders.oci_labels import annotation_values, as_args, label_values
 from plugin.ci.context import CIContext
 from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
-from plugin.oci_labels import annotation_values, as_args, label_values
 from plugin.target.destinations import Target
 
 
@@ -89,7 +89,7 @@ def labels(
     target: Target | None = None,
 ) -> list[str]:
     """Auto labels (docker/buildx), PLUGIN_OCI_LABELS, PLUGIN_LABEL_SCHEMA, then PLUGIN_CUSTOM_LABELS;
-    one value per key, the user's winning (plugin.oci_labels)."""
+    one value per key, the user's winning (plugin.builders.oci_labels)."""
     repository, tags = (target.repository, target.tags) if target else ("", ())
     return as_args(label_values(settings, ctx, builder, repository=repository, tags=tags, now=now))
 

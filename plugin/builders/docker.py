@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.builders.common import build_arg_env, build_args, labels, secret_args, source_date_args
+from plugin.builders.dockerd import DaemonOptions, daemon_step
 from plugin.ci.context import CIContext
 from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
-from plugin.daemon import DaemonOptions, daemon_step
 from plugin.exec.steps import Plan, Step
 from plugin.target.destinations import Target
 

@@ -36,7 +36,8 @@ class CIContext(BaseModel):
     commit_branch: str | None = _f("DRONE_COMMIT_BRANCH", "DRONE_BRANCH", "CI_COMMIT_BRANCH")
     pull_request: str | None = _f("DRONE_PULL_REQUEST", "CI_COMMIT_PULL_REQUEST")
     target_branch: str | None = _f("DRONE_TARGET_BRANCH", "CI_COMMIT_TARGET_BRANCH", "GITHUB_BASE_REF")
-    # For the OCI labels (plugin/oci_labels.py): the repository's short name and owner, GitHub-style URLs.
+    # For the OCI labels (plugin/builders/oci_labels.py): the repository's short name and owner,
+    # GitHub-style URLs.
     repo_short: str | None = _f("DRONE_REPO_NAME", "CI_REPO_NAME")
     repo_owner: str | None = _f(
         "DRONE_REPO_NAMESPACE", "DRONE_REPO_OWNER", "CI_REPO_OWNER", "GITHUB_REPOSITORY_OWNER"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from plugin import daemon as daemon_module
+from plugin.builders import dockerd as daemon_module
+from plugin.builders.dockerd import DaemonOptions, Dockerd, ping, socket_paths
 from plugin.core.errors import RunError
-from plugin.daemon import DaemonOptions, Dockerd, ping, socket_paths
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from tests.support.plugin_run import dockerd_pids_for

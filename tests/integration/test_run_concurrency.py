@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.daemon import _mounts_under
+from plugin.builders.dockerd import _mounts_under
 from tests.integration.test_kaniko_run import DIGEST, FAKE_EXECUTOR, kaniko_flags
 from tests.support.moto_server import ACCOUNT, MotoServer, put_image
 from tests.support.plugin_run import (

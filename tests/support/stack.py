@@ -23,7 +23,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from plugin.daemon import ping, unmount_all
+from plugin.builders.dockerd import ping, unmount_all
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 HTPASSWD = "htpasswd"

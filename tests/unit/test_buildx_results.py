@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from plugin.buildx_results import (
+from plugin.builders.buildx_results import (
     BuildWatch,
     builder_platforms,
     emulation_message,

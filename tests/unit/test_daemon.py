@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from inline_snapshot import snapshot
 
-from plugin.daemon import (
+from plugin.builders.dockerd import (
     DaemonOptions,
     daemon_step,
     dockerd_argv,

@@ -10,9 +10,9 @@ import pytest
 from inline_snapshot import snapshot
 
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
+from plugin.builders.dockerd import DaemonOptions
 from plugin.config.settings import load_settings
 from plugin.core.log import REDACTOR
-from plugin.daemon import DaemonOptions
 from plugin.planning import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -64,7 +64,7 @@ class TestNothingOfAwsIsLoaded:
         """What the plugin's own process imports to run any builder: the worker imports boto3."""
         modules = (
             "plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
-            "plugin.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.aws.worker, "
+            "plugin.builders.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.aws.worker, "
             "plugin.aws.job"
         )
         found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"

@@ -168,7 +168,7 @@ class KanikoFields(BaseModel):
     )
     annotations: Annotated[
         CommaList,
-        Uses(KANIKO_BUILDX),  # --annotation, with PLUGIN_OCI_ANNOTATIONS' keys (plugin.oci_labels)
+        Uses(KANIKO_BUILDX),  # --annotation, with PLUGIN_OCI_ANNOTATIONS' keys (plugin.builders.oci_labels)
         _newer("--annotation", FORKS),
         Compare(
             kaniko="`--annotation` (kaniko ≥ 1.25.0)",

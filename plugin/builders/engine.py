@@ -3,7 +3,7 @@
 dockerd takes a while to answer (0.1-0.5 s); the credentials, repository and token take about as
 long. So the run launches the plugin's dockerd as soon as the settings are known and waits for it
 only when the build needs it. Whatever ends the run (an AWS error, a signal, a build failure) stops
-it: dockerd runs in PID and mount namespaces of its own (``plugin.daemon``), so stopping it ends
+it: dockerd runs in PID and mount namespaces of its own (``plugin.builders.dockerd``), so stopping it ends
 every process it started and drops every mount it made. A daemon no build used (the ECR work failed
 or showed that every tag exists, or a signal came first) is discarded: on a data root it created
 (absent or empty before) it is killed and its files removed, which leaves nothing behind, as if it had
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugin.builders.docker import daemon_options
-from plugin.daemon import Dockerd, place_run_dir
+from plugin.builders.dockerd import Dockerd, place_run_dir
 
 if TYPE_CHECKING:
     from plugin.exec.runner import Runner

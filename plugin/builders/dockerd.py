@@ -60,7 +60,7 @@ _OCTAL = re.compile(r"\\([0-7]{3})")
 # gRPC reconnecting), which holds nothing the run needs: the namespace is ended at once instead.
 _SHUTDOWN_DONE = "Daemon shutdown complete"
 
-log = get_logger("plugin.daemon")
+log = get_logger("plugin.builders.dockerd")
 
 
 def _fresh_run_dir() -> str:
