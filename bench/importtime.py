@@ -46,11 +46,11 @@ PLAN_ENV = {
     "PLUGIN_BUILDER": "kaniko",
 }
 # What the process that starts the kaniko executor imports: the settings and plan layers, the run;
-# before this change the run imported plugin.build (every builder's modules) first thing.
+# before this change the run imported plugin.run.build (every builder's modules) first thing.
 RUN_PATH = (
-    "import importlib.util, plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, "
-    "plugin.pipeline, plugin.kaniko_run, plugin.exec.runner; "
-    "importlib.util.find_spec('plugin.builders.engine') or importlib.import_module('plugin.build')"
+    "import importlib.util, plugin.__main__, plugin.config.settings, plugin.run.plan, plugin.run.inputs, "
+    "plugin.run.pipeline, plugin.run.kaniko, plugin.exec.runner; "
+    "importlib.util.find_spec('plugin.builders.engine') or importlib.import_module('plugin.run.build')"
 )
 WORKER = "import plugin.aws.session, plugin.aws.work; plugin.aws.session.warm_up()"
 

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from plugin import __version__, summary
+from plugin import __version__
 from plugin.core.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
 from plugin.core.log import REDACTOR, configure, get_logger
+from plugin.run import summary
 
 COMMANDS = ("run", "plan", "prepare")
 _AWS_COMMANDS = (None, "run", "prepare")  # the commands that do ECR work (None: no command is "run")
@@ -89,7 +90,7 @@ def _command(argv: Sequence[str]) -> str | None:
 
 def _dispatch(command: str) -> int:
     from plugin.config.settings import load_settings  # noqa: PLC0415
-    from plugin.planning import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
+    from plugin.run.plan import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
 
     with summary.TIMELINE.phase("settings"):
         loaded = load_settings()
@@ -102,13 +103,13 @@ def _dispatch(command: str) -> int:
         for note in resolved.tags.notes:
             log.warning("tags.adjusted", note=note)
         if not resolved.tags.skip_reason:  # nothing is read when auto-tag skips the build
-            from plugin.inputs import check_inputs  # noqa: PLC0415
+            from plugin.run.inputs import check_inputs  # noqa: PLC0415
 
             check_inputs(resolved)  # before the first network call, for every command
     if command == "plan" or loaded.settings.plan_only:
         _print_json(plan_document(resolved))
         return EXIT_OK
-    from plugin.pipeline import prepare, run  # noqa: PLC0415
+    from plugin.run.pipeline import prepare, run  # noqa: PLC0415
 
     if command == "prepare":
         _print_json(prepare(resolved, check_tags=True).to_json())

@@ -199,7 +199,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "PLUGIN_SQUASH needs PLUGIN_EXPERIMENTAL; dropped"},
             )
         )
-    from plugin.signing import setting_warnings  # noqa: PLC0415 - avoids a cycle
+    from plugin.run.signing import setting_warnings  # noqa: PLC0415 - avoids a cycle
 
     out += setting_warnings(s)
     for name, variable in (

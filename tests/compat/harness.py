@@ -36,7 +36,7 @@ from typing import Any
 
 from plugin.config.settings import load_settings
 from plugin.exec.steps import Step
-from plugin.planning import builder_plan, resolve
+from plugin.run.plan import builder_plan, resolve
 from tests.support.reference import reference_file
 
 HERE = Path(__file__).resolve().parent

@@ -25,7 +25,7 @@ from plugin.builders.buildkitd import (
 )
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
-from plugin.planning import resolve
+from plugin.run.plan import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 WEST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inline_snapshot import snapshot
 
-from plugin.build import _run_buildx_steps
 from plugin.builders.buildx import BuildxRun, buildx_plan, buildx_warnings
 from plugin.builders.docker import daemon_options
 from plugin.config.settings import load_settings
@@ -22,7 +21,8 @@ from plugin.core.errors import BuildError, ConfigError
 from plugin.core.log import REDACTOR
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
-from plugin.planning import plan_document, resolve
+from plugin.run.build import _run_buildx_steps
+from plugin.run.plan import plan_document, resolve
 from tests.support.reference import reference_file
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plugin.core import envfile
-from plugin.outputs import drone_output_bytes
+from plugin.run.outputs import drone_output_bytes
 
 DIGEST = "sha256:" + "ab" * 32
 PLUGIN = {

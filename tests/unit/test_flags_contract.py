@@ -14,7 +14,7 @@ from pydantic.fields import FieldInfo
 from plugin.config.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
 from plugin.config.settings import Settings, is_secret, load_settings
 from plugin.core.log import REDACTOR
-from plugin.planning import plan_document, resolve
+from plugin.run.plan import plan_document, resolve
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

@@ -20,8 +20,8 @@ import pytest
 from plugin.__main__ import main
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.inputs import check_inputs
-from plugin.planning import resolve
+from plugin.run.inputs import check_inputs
+from plugin.run.plan import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

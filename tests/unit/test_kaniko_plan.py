@@ -12,7 +12,7 @@ from inline_snapshot import snapshot
 from plugin.config.flags import KANIKO, field_flags
 from plugin.config.settings import Settings, load_settings
 from plugin.core.log import REDACTOR
-from plugin.planning import plan_document, resolve
+from plugin.run.plan import plan_document, resolve
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

@@ -14,8 +14,8 @@ import structlog
 
 from plugin.core import log as plugin_log
 from plugin.core.logfmt import HumanRenderer, JsonRenderer, sentence, use_colour
-from plugin.outputs import BuildResult
-from plugin.summary import Timeline, log_summary
+from plugin.run.outputs import BuildResult
+from plugin.run.summary import Timeline, log_summary
 
 STAMP = "2026-05-01T12:34:56.789012Z"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

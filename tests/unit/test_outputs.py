@@ -12,7 +12,7 @@ import pytest
 from dotenv import dotenv_values
 
 from plugin.core.errors import RunError
-from plugin.outputs import (
+from plugin.run.outputs import (
     BuildResult,
     artifact,
     ecr_console_url,

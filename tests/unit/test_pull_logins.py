@@ -1,12 +1,12 @@
-"""Which registries a no-push run logs in to (pure part of plugin.pull_logins)."""
+"""Which registries a no-push run logs in to (pure part of plugin.run.pull_logins)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from plugin.config.settings import load_settings
-from plugin.planning import ecr_actions, resolve
-from plugin.pull_logins import login_hosts
+from plugin.run.plan import ecr_actions, resolve
+from plugin.run.pull_logins import login_hosts
 
 MAIN = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 OTHER = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"

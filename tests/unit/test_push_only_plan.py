@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plugin.config.settings import load_settings
-from plugin.planning import plan_document, resolve
+from plugin.run.plan import plan_document, resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

@@ -6,7 +6,7 @@ import pytest
 
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.planning import plan_document, resolve
+from plugin.run.plan import plan_document, resolve
 
 EXAMPLE = "e.g. 123456789012"
 

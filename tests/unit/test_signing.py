@@ -1,4 +1,4 @@
-"""plugin.signing as a pure unit: the key's form, PLUGIN_COSIGN_PARAMS, cosign's argv and environment,
+"""plugin.run.signing as a pure unit: the key's form, PLUGIN_COSIGN_PARAMS, cosign's argv and environment,
 the outputs that name the signature. (Signing itself is proven with the real cosign in
 tests/integration/test_signing.py and the image tests.)"""
 
@@ -13,8 +13,8 @@ import pytest
 from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import MASK, REDACTOR
-from plugin.outputs import BuildResult, artifact, output_values
-from plugin.signing import (
+from plugin.run.outputs import BuildResult, artifact, output_values
+from plugin.run.signing import (
     KEY_REF,
     cosign_env,
     insecure_flags,

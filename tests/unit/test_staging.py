@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from plugin.core.errors import RunError
-from plugin.staging import StagedFiles
+from plugin.run.staging import StagedFiles
 from tests.support.services import require
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from plugin.aws.ecr import RepositorySpec, TagDecision
 from plugin.aws.job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
-from plugin.build import reported_digest
 from plugin.core.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
+from plugin.run.build import reported_digest
 from tests.support.plugin_run import ROOT
 
 AWS_ROOTS = ("boto3", "botocore", "s3transfer")
@@ -62,10 +62,20 @@ class TestNothingOfAwsIsLoaded:
 
     def test_the_modules_of_the_run_path(self) -> None:
         """What the plugin's own process imports to run any builder: the worker imports boto3."""
-        modules = (
-            "plugin.__main__, plugin.config.settings, plugin.planning, plugin.inputs, plugin.pipeline, "
-            "plugin.builders.engine, plugin.kaniko_run, plugin.build, plugin.exec.runner, plugin.aws.worker, "
-            "plugin.aws.job"
+        modules = ", ".join(
+            (
+                "plugin.__main__",
+                "plugin.config.settings",
+                "plugin.run.plan",
+                "plugin.run.inputs",
+                "plugin.run.pipeline",
+                "plugin.builders.engine",
+                "plugin.run.kaniko",
+                "plugin.run.build",
+                "plugin.exec.runner",
+                "plugin.aws.worker",
+                "plugin.aws.job",
+            )
         )
         found = f"sorted(m for m in sys.modules if m.split('.')[0] in {AWS_ROOTS!r})"
         code = f"import sys, {modules}; print({found})"

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from plugin.core.log import get_logger
 
 if TYPE_CHECKING:
-    from plugin.outputs import BuildResult
+    from plugin.run.outputs import BuildResult
 
-log = get_logger("plugin.summary")
+log = get_logger("plugin.run.summary")
 
 
 class Timeline:

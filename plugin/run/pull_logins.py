@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from plugin.config.hosts import RegistryHost, strip_scheme
 
 if TYPE_CHECKING:
-    from plugin.planning import Resolved
+    from plugin.run.plan import Resolved
 
 
 def _ecr_host(host: str) -> str | None:

@@ -19,7 +19,7 @@ from plugin.exec.steps import Plan
 from plugin.target.destinations import Target, cache_repository, resolve_target
 from plugin.target.tags import TagResult, resolve_tags
 
-log = get_logger("plugin.planning")
+log = get_logger("plugin.run.plan")
 
 
 @dataclass
@@ -142,7 +142,7 @@ def builder_plan(r: Resolved, env: Mapping[str, str], **kwargs: Any) -> Plan:
 def ecr_actions(r: Resolved) -> list[dict[str, Any]]:
     s = r.settings
     if s.no_push:
-        from plugin.pull_logins import login_hosts  # noqa: PLC0415 - it imports the AWS layer
+        from plugin.run.pull_logins import login_hosts  # noqa: PLC0415 - it imports the AWS layer
 
         pull = "ecr:GetAuthorizationToken (pull login; a failure is a warning)"
         return [
@@ -181,7 +181,7 @@ def plan_document(r: Resolved) -> dict[str, Any]:
     doc["ecr"] = ecr_actions(r)
     doc["steps"] = builder_plan(r, r.loaded.env).to_json()
     if r.settings.cosign_private_key is not None and not r.settings.no_push:
-        from plugin.signing import plan_steps  # noqa: PLC0415 - only when signing
+        from plugin.run.signing import plan_steps  # noqa: PLC0415 - only when signing
 
         signing = plan_steps(r.settings, r.target, r.loaded.env, "<run dir>/docker-config")
         doc["sign"] = [step.to_json() for step in signing]

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plugin import summary
 from plugin.aws import worker
 from plugin.aws.ecr import TagDecision
 from plugin.aws.job import AwsAuth, EcrJob, RetryPolicy
@@ -22,7 +21,9 @@ from plugin.config.settings import Settings
 from plugin.core.errors import RunError
 from plugin.core.log import REDACTOR, get_logger
 from plugin.exec.rundir import new_run_dir, run_directory
-from plugin.outputs import (
+from plugin.registry.dockerconfig import existing_config, write_docker_config
+from plugin.run import summary
+from plugin.run.outputs import (
     BuildResult,
     artifact_bytes,
     card_bytes,
@@ -32,11 +33,10 @@ from plugin.outputs import (
     output_values,
     write_card_stream,
 )
-from plugin.planning import Resolved, cache_specs, repository_spec
-from plugin.pull_logins import login_hosts
-from plugin.registry.dockerconfig import existing_config, write_docker_config
-from plugin.signing import prepare_signer
-from plugin.staging import StagedFiles
+from plugin.run.plan import Resolved, cache_specs, repository_spec
+from plugin.run.pull_logins import login_hosts
+from plugin.run.signing import prepare_signer
+from plugin.run.staging import StagedFiles
 from plugin.target.destinations import Target
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from plugin.exec.runner import Runner
     from plugin.registry.api import Manifest
 
-log = get_logger("plugin.pipeline")
+log = get_logger("plugin.run.pipeline")
 HUB_V2 = ("https://index.docker.io/v2/", "https://registry.hub.docker.com/v2/")
 HUB_V1 = "https://index.docker.io/v1/"
 
@@ -235,10 +235,10 @@ def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContex
 
 def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
     if r.builder == "kaniko" and not r.settings.push_only:  # without docker's and buildx's modules
-        from plugin.kaniko_run import build_kaniko  # noqa: PLC0415
+        from plugin.run.kaniko import build_kaniko  # noqa: PLC0415
 
         return build_kaniko(r, prep, runner)
-    from plugin.build import build  # noqa: PLC0415
+    from plugin.run.build import build  # noqa: PLC0415
 
     return build(r, prep, runner, daemon)
 
@@ -253,7 +253,7 @@ def run(r: Resolved) -> int:
     runner = Runner()
     runner.install_signal_handlers()
     if r.builder == "kaniko" and not r.settings.push_only:
-        from plugin.kaniko_run import check_executor  # noqa: PLC0415
+        from plugin.run.kaniko import check_executor  # noqa: PLC0415
 
         check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
     # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed

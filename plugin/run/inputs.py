@@ -22,9 +22,9 @@ from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import check_regular, read_bytes
 from plugin.core.log import MASK
-from plugin.outputs import is_stream
-from plugin.planning import Resolved
 from plugin.registry.dockerconfig import existing_config, load_base, load_existing
+from plugin.run.outputs import is_stream
+from plugin.run.plan import Resolved
 
 BUILDKIT_SECRET_LIMIT = 500 * 1024  # BuildKit refuses larger secrets
 _REMOTE_CONTEXT = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
@@ -180,8 +180,8 @@ def source_tarball(r: Resolved) -> list[Problem]:
 
 def cosign(r: Resolved) -> list[Problem]:
     """PLUGIN_COSIGN_PRIVATE_KEY is an encrypted cosign key (its text, or a file holding it) and
-    PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.signing)."""
-    from plugin.signing import load_key, param_problems  # noqa: PLC0415 - only when signing
+    PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.run.signing)."""
+    from plugin.run.signing import load_key, param_problems  # noqa: PLC0415 - only when signing
 
     s = r.settings
     if s.no_push or s.cosign_private_key is None:

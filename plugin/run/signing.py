@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from plugin.exec.runner import Runner
     from plugin.target.destinations import Target
 
-log = get_logger("plugin.signing")
+log = get_logger("plugin.run.signing")
 KEY_VARIABLE = "PLUGIN_COSIGN_PRIVATE_KEY"
 PASSWORD_VARIABLE = "PLUGIN_COSIGN_PASSWORD"  # noqa: S105 - a variable's name
 PARAMS_VARIABLE = "PLUGIN_COSIGN_PARAMS"

@@ -39,13 +39,13 @@ from plugin.core.errors import BuildError, RunError
 from plugin.core.log import get_logger
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
-from plugin.kaniko_run import build_kaniko
-from plugin.pipeline import Prepared, verify_existing
-from plugin.planning import Resolved
 from plugin.registry.api import Manifest, manifest, manifest_digest
 from plugin.registry.tarpush import push_tarball
+from plugin.run.kaniko import build_kaniko
+from plugin.run.pipeline import Prepared, verify_existing
+from plugin.run.plan import Resolved
 
-log = get_logger("plugin.build")
+log = get_logger("plugin.run.build")
 # Push failures worth another try: registry 5xx, timeouts, dropped connections.
 _TRANSIENT_PUSH = re.compile(
     r"(5\d\d |50[0-4]|internal server error|bad gateway|service unavailable|gateway time-?out|timeout|"

@@ -1,6 +1,6 @@
 """The same outputs from every builder: DRONE_OUTPUT variables, the artifact file and the card.
 
-They are written only after a successful build or a skip, all together (``plugin.staging``), and hold
+They are written only after a successful build or a skip, all together (``plugin.run.staging``), and hold
 nothing but what ``BuildResult`` holds: image names, tags, the digest, the tar path. No secret ever
 goes in. DRONE_OUTPUT is merged with ``plugin.core.envfile``: every line the plugin does not own is kept.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from plugin.core import envfile
 from plugin.core.errors import RunError
-from plugin.staging import StagedFiles
+from plugin.run.staging import StagedFiles
 
 CARD_SCHEMA = "https://drone-plugins.github.io/drone-docker/card.json"
 ARTIFACT_KIND = "docker/v1"

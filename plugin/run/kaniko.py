@@ -16,8 +16,8 @@ from plugin.core.errors import BuildError, ConfigError, RunError
 from plugin.core.log import get_logger
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
-from plugin.pipeline import Prepared, verify_existing
-from plugin.planning import Resolved
+from plugin.run.pipeline import Prepared, verify_existing
+from plugin.run.plan import Resolved
 
 log = get_logger("plugin.kaniko")
 

@@ -21,7 +21,7 @@ from types import TracebackType
 from plugin.core.errors import RunError
 from plugin.core.log import get_logger
 
-log = get_logger("plugin.staging")
+log = get_logger("plugin.run.staging")
 NEW_FILE_MODE = 0o644
 NEW_DIR_MODE = 0o755
 
