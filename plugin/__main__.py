@@ -89,7 +89,7 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def _dispatch(command: str) -> int:
-    from plugin.config.settings import load_settings  # noqa: PLC0415
+    from plugin.config.load import load_settings  # noqa: PLC0415
     from plugin.run.plan import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
 
     with summary.TIMELINE.phase("settings"):

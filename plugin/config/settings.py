@@ -1,40 +1,35 @@
 """The settings model: every PLUGIN_* variable of the three anchor plugins, in one flat, typed model.
 
-``load_settings(env)`` is the only way in. It loads PLUGIN_ENV_FILE first, validates every variable
-at once, and returns the model with the warnings to log (unknown variables, ambiguous meanings).
-Bad input raises ``ConfigError`` naming every bad variable, its masked value and what was expected.
+``plugin.config.load.load_settings(env)`` is the only way in (PLUGIN_ENV_FILE, the anchors' rules,
+every problem at once). Here: the model, which reads the mapping ``from_mapping`` gives it, and what
+the docs, ``--help`` and the checks ask of its fields (variables, secrets, booleans).
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import AliasChoices, SecretStr, ValidationError
+from pydantic import AliasChoices, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from plugin.config.anchors import KANIKO_EXECUTOR, builder_from_env, drop_for_builder
+from plugin.config.anchors import KANIKO_EXECUTOR
 from plugin.config.fieldsets.aws import AwsFields
 from plugin.config.fieldsets.build import BuildFields, PluginFields, TargetFields
 from plugin.config.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.config.fieldsets.kaniko import KanikoFields
 from plugin.config.fieldsets.supply import SupplyChainFields
 from plugin.config.types import parse_bool
-from plugin.core import envfile
-from plugin.core.errors import ConfigError, Problem
-from plugin.core.files import read_text
-from plugin.core.log import MASK, REDACTOR
 
 _ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)
 
 
 class MappingEnvSource(EnvSettingsSource):
-    """pydantic-settings' environment source, reading the mapping given to load_settings (else os.environ)."""
+    """pydantic-settings' environment source, reading the mapping given to ``from_mapping`` (else
+    os.environ)."""
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         given = _ENVIRONMENT.get()
@@ -130,115 +125,10 @@ def known_variables() -> dict[str, str]:
     return {var: doc.name for doc in field_docs() for var in doc.variables}
 
 
-# Variables read outside the model (the CI context) that still start with PLUGIN_.
-_OTHER_KNOWN = frozenset({"PLUGIN_SETTINGS"})
-
-
-@dataclass
-class Loaded:
-    """The validated settings, the environment they came from, and warnings to log."""
-
-    settings: Settings
-    env: dict[str, str]
-    warnings: list[tuple[str, dict[str, Any]]]
-
-
-def read_env_file(path: str) -> dict[str, str]:
-    """PLUGIN_ENV_FILE, read with python-dotenv's grammar (as godotenv.Load reads it; no expansion)."""
-    text = read_text(path, "PLUGIN_ENV_FILE", what="a readable dotenv file")
-    values, bad = envfile.read_pairs(text)
-    if bad:
-        raise ConfigError.single("PLUGIN_ENV_FILE", path, f"KEY=VALUE lines (line {bad[0]} is not)")
-    return values
-
-
-def _with_env_file(env: Mapping[str, str]) -> dict[str, str]:
-    merged = {k: v for k, v in env.items()}
-    path = merged.get("PLUGIN_ENV_FILE")
-    if path:
-        for key, value in read_env_file(path).items():
-            if not merged.get(key):  # variables already set win, as with godotenv.Load
-                merged[key] = value
-    return merged
-
-
-def _unknown_warnings(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    known = known_variables()
-    plugin_known = [k for k in known if k.startswith("PLUGIN_")]
-    out: list[tuple[str, dict[str, Any]]] = []
-    for name in sorted(env):
-        if not name.startswith("PLUGIN_") or name in known or name in _OTHER_KNOWN:
-            continue
-        close = difflib.get_close_matches(name, plugin_known, n=1, cutoff=0.6)
-        out.append(("settings.unknown_variable", {"variable": name, "closest": close[0] if close else None}))
-    return out
-
-
-def _set_alias(info: FieldInfo, env: Mapping[str, str]) -> str | None:
-    return next((a for a in aliases(info) if env.get(a)), None)
-
-
-def _problems(error: ValidationError, env: Mapping[str, str]) -> list[Problem]:
-    by_alias = known_variables()
-    problems: list[Problem] = []
-    for err in error.errors(include_input=False, include_url=False):
-        loc = str(err["loc"][0]) if err["loc"] else ""
-        name = by_alias.get(loc, loc)
-        info = Settings.model_fields.get(name)
-        variable = (_set_alias(info, env) if info else None) or loc
-        raw = env.get(variable)
-        shown = MASK if raw is not None and info is not None and is_secret(info) else raw
-        message = str(err["msg"]).removeprefix("Value error, ")
-        problems.append(Problem(variable, shown, message))
-    return problems
-
-
-def _partial_problems(
-    error: ValidationError, values: Mapping[str, str], env: Mapping[str, str], reported: list[Problem]
-) -> list[Problem]:
-    """Cross-field problems of the variables that did validate, so that one error names every bad variable."""
-    from plugin.config.checks import cross_field_problems  # noqa: PLC0415 - avoids a cycle
-
-    by_alias = known_variables()
-    locs = {str(e["loc"][0]) for e in error.errors(include_input=False) if e["loc"]}
-    names = {by_alias.get(loc, loc) for loc in locs}
-    dropped = {a for n in names if n in Settings.model_fields for a in aliases(Settings.model_fields[n])}
-    token = _ENVIRONMENT.set({k: v for k, v in values.items() if k not in dropped})
-    try:
-        partial = Settings()
-    except ValidationError:  # pragma: no cover - every failing field was dropped
-        return []
-    finally:
-        _ENVIRONMENT.reset(token)
-    seen = {p.variable for p in reported}
-    return [p for p in cross_field_problems(partial, env) if p.variable not in seen]
-
-
-def _register_secrets(env: Mapping[str, str]) -> None:
-    """Register the raw value of every secret variable before validation, so no path can print it."""
-    for doc in field_docs():
-        if doc.secret:
-            REDACTOR.add(*(env.get(v) for v in doc.variables))
-
-
-def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
-    """Validate the environment into Settings; raise ConfigError listing every bad variable."""
-    merged = _with_env_file(os.environ if env is None else env)
-    _register_secrets(merged)
-    merged, dropped = drop_for_builder(merged, boolean_variables(), builder_from_env(merged))
-    values = {k: v for k, v in merged.items() if v.strip() != ""}
+def from_mapping(values: Mapping[str, str]) -> Settings:
+    """The model validated from ``values`` instead of os.environ (pydantic's ValidationError if invalid)."""
     token = _ENVIRONMENT.set(values)
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems = _problems(exc, merged)
-        raise ConfigError(problems + _partial_problems(exc, values, merged, problems)) from None
+        return Settings()
     finally:
         _ENVIRONMENT.reset(token)
-    from plugin.config.checks import cross_field_problems, meaning_warnings  # noqa: PLC0415 - avoids a cycle
-
-    problems = cross_field_problems(settings, merged)
-    if problems:
-        raise ConfigError(problems)
-    warnings = dropped + _unknown_warnings(merged) + meaning_warnings(settings, merged)
-    return Loaded(settings, merged, warnings)

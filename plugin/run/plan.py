@@ -11,7 +11,8 @@ from plugin.aws.ecr import RepositorySpec, plan_actions
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.ci.context import CIContext
 from plugin.config.hosts import RegistryHost
-from plugin.config.settings import Loaded, Settings
+from plugin.config.load import Loaded
+from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import get_logger
 from plugin.exec.rundir import plan_dir

@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.exec.steps import Step
 from plugin.run.plan import builder_plan, resolve
 from tests.support.reference import reference_file

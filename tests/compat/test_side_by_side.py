@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from tests.compat.harness import DOCS, HERE, Case, differences, doc_target_exists, load_cases
 

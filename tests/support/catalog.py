@@ -48,7 +48,7 @@ SECTION_TITLES = {
 }
 # Places whose text the walk cannot see, and where their texts are catalogued instead.
 DYNAMIC = {
-    ("plugin/config/settings.py", "_problems"): "pydantic and validator texts: probed, and the ValueErrors",
+    ("plugin/config/load.py", "_problems"): "pydantic and validator texts: probed, and the ValueErrors",
     (
         "plugin/config/checks.py",
         "_registry_problems",
@@ -326,7 +326,8 @@ def _visit_event(catalog: Catalog, module: _Module, node: ast.AST) -> None:
 
 def _probe(catalog: Catalog) -> None:
     """Pydantic's own texts, from bad values for every variable (the ones the walk has not seen)."""
-    from plugin.config.settings import field_docs, load_settings  # noqa: PLC0415
+    from plugin.config.load import load_settings  # noqa: PLC0415
+    from plugin.config.settings import field_docs  # noqa: PLC0415
     from plugin.core.errors import ConfigError  # noqa: PLC0415 - only the probe needs the plugin importable
 
     known = set(catalog.expected)  # what the walk found; the probe adds only pydantic's own texts

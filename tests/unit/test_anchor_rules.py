@@ -14,7 +14,8 @@ import pytest
 
 from plugin.ci.context import CIContext
 from plugin.config.anchors import ANCHOR_BOOLEANS, BOOLEANS_READ, IGNORED_FOR_BUILDER, builder_from_env
-from plugin.config.settings import boolean_variables, known_variables, load_settings
+from plugin.config.load import load_settings
+from plugin.config.settings import boolean_variables, known_variables
 from plugin.core.errors import ConfigError
 from plugin.target.tags import resolve_tags
 from tests.support.reference import reference_file

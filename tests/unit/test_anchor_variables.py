@@ -13,7 +13,8 @@ import pytest
 from pydantic import SecretStr
 
 from plugin.config.docs import type_name
-from plugin.config.settings import Settings, known_variables, load_settings
+from plugin.config.load import load_settings
+from plugin.config.settings import Settings, known_variables
 from tests.support.reference import reference_file
 
 ANCHOR_ENV = reference_file("anchor-env.md")

@@ -12,7 +12,7 @@ import pytest
 
 from plugin.builders.common import build_arg_env, build_args, from_env_names, from_env_value
 from plugin.ci.context import CIContext
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.log import REDACTOR
 
 

@@ -23,7 +23,7 @@ from plugin.builders.buildkitd import (
     merge,
     registry_tables,
 )
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from plugin.run.plan import resolve
 

@@ -16,7 +16,7 @@ from inline_snapshot import snapshot
 
 from plugin.builders.buildx import BuildxRun, buildx_plan, buildx_warnings
 from plugin.builders.docker import daemon_options
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import BuildError, ConfigError
 from plugin.core.log import REDACTOR
 from plugin.exec.runner import Runner

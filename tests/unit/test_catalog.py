@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.events import SENTENCES
 from tests.support.catalog import DYNAMIC, HOLE, ROOT, Message, _key, _matches_any, build_catalog

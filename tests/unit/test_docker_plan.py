@@ -11,7 +11,7 @@ from inline_snapshot import snapshot
 
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.builders.dockerd import DaemonOptions
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.log import REDACTOR
 from plugin.run.plan import resolve
 

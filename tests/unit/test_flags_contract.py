@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from plugin.config.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_argv
-from plugin.config.settings import Settings, is_secret, load_settings
+from plugin.config.load import load_settings
+from plugin.config.settings import Settings, is_secret
 from plugin.core.log import REDACTOR
 from plugin.run.plan import plan_document, resolve
 from tests.support.reference import reference_file

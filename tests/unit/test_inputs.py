@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 
 from plugin.__main__ import main
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.run.inputs import check_inputs
 from plugin.run.plan import resolve

@@ -10,7 +10,8 @@ import pytest
 from inline_snapshot import snapshot
 
 from plugin.config.flags import KANIKO, field_flags
-from plugin.config.settings import Settings, load_settings
+from plugin.config.load import load_settings
+from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
 from plugin.run.plan import plan_document, resolve
 from tests.support.reference import reference_file

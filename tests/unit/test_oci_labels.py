@@ -14,7 +14,7 @@ from plugin.builders.docker import docker_plan
 from plugin.builders.kaniko import executor_argv
 from plugin.builders.oci_labels import OCI, annotation_values, base_image, label_values, oci_values
 from plugin.ci.context import CIContext
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from plugin.run.plan import resolve
 from plugin.target.destinations import Target

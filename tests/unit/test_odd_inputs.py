@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plugin.ci.context import CIContext
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, RunError
 from plugin.exec.rundir import new_run_dir
 from plugin.registry.api import manifest

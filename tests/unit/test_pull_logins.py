@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.run.plan import ecr_actions, resolve
 from plugin.run.pull_logins import login_hosts
 

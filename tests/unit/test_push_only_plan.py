@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.run.plan import plan_document, resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

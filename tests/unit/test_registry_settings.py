@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.run.plan import plan_document, resolve
 

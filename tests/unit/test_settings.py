@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.log import REDACTOR
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plugin.config.load import load_settings
 from plugin.config.settings import known_variables as _known_variables
-from plugin.config.settings import load_settings
 from plugin.core.errors import ConfigError
 from plugin.run.plan import plan_document, resolve
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import MASK, REDACTOR
 from plugin.run.outputs import BuildResult, artifact, output_values

@@ -16,7 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from plugin.ci.context import CIContext
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.run.plan import plan_document, resolve
 from plugin.target.tags import TagResult, resolve_tags

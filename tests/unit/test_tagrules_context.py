@@ -14,7 +14,7 @@ from plugin.ci.tagrules import event_kind, ref_context
 from plugin.ci.tagrules.moment import format_date
 from plugin.ci.tagrules.template import Expr, TemplateError, parse, zone
 from plugin.ci.tagrules.versions import parse_pep440, parse_semver
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.target.tags import resolve_tags
 

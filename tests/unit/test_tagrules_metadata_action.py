@@ -24,7 +24,7 @@ import pytest
 
 from plugin.ci.context import CIContext
 from plugin.ci.tagrules import parse_rules, sanitize
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.target.tags import resolve_tags
 
 README = "docker/metadata-action README.md @ 2bd8a81e96a4d52339513312666fd493529523b3"

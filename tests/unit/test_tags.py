@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from plugin.ci.context import CIContext
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.target.tags import TagResult, default_tags, expand_tag, resolve_tags, use_default_tag, with_suffix
 

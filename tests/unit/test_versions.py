@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.config.settings import load_settings
+from plugin.config.load import load_settings
 from plugin.config.versions import parse_version, requirements, unchecked, version_problems
 from plugin.core.errors import ConfigError, RunError
 from plugin.exec.rundir import kaniko_dir, new_run_dir, plan_dir, run_directory
