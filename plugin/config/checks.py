@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugin.ci.tagrules import setting_problems as tag_rule_problems
 from plugin.ci.tagrules import setting_warnings as tag_rule_warnings
+from plugin.config.cosign import setting_warnings as cosign_warnings
 from plugin.config.hosts import RegistryHost, account_problem, host_account
 from plugin.core.errors import Problem
 from plugin.target.destinations import split_repo
@@ -199,9 +200,7 @@ def meaning_warnings(s: Settings, env: Mapping[str, str]) -> list[Warning_]:
                 {"hint": "PLUGIN_SQUASH needs PLUGIN_EXPERIMENTAL; dropped"},
             )
         )
-    from plugin.run.signing import setting_warnings  # noqa: PLC0415 - avoids a cycle
-
-    out += setting_warnings(s)
+    out += cosign_warnings(s)
     for name, variable in (
         ("access_token", "ACCESS_TOKEN"),
         ("email", "PLUGIN_EMAIL"),

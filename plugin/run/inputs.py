@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plugin.aws.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
+from plugin.config.cosign import param_problems
 from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import check_regular, read_bytes
@@ -180,8 +181,8 @@ def source_tarball(r: Resolved) -> list[Problem]:
 
 def cosign(r: Resolved) -> list[Problem]:
     """PLUGIN_COSIGN_PRIVATE_KEY is an encrypted cosign key (its text, or a file holding it) and
-    PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.run.signing)."""
-    from plugin.run.signing import load_key, param_problems  # noqa: PLC0415 - only when signing
+    PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.config.cosign)."""
+    from plugin.run.signing import load_key  # noqa: PLC0415 - only when signing
 
     s = r.settings
     if s.no_push or s.cosign_private_key is None:

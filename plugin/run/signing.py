@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugin.core.errors import ConfigError, Problem, RunError
+from plugin.config.cosign import KEY_VARIABLE, PARAMS_VARIABLE, PASSWORD_VARIABLE, enabled, params
+from plugin.core.errors import ConfigError, RunError
 from plugin.core.files import read_text
 from plugin.core.log import MASK, REDACTOR, get_logger
 from plugin.exec.steps import Step
@@ -44,28 +45,11 @@ if TYPE_CHECKING:
     from plugin.target.destinations import Target
 
 log = get_logger("plugin.run.signing")
-KEY_VARIABLE = "PLUGIN_COSIGN_PRIVATE_KEY"
-PASSWORD_VARIABLE = "PLUGIN_COSIGN_PASSWORD"  # noqa: S105 - a variable's name
-PARAMS_VARIABLE = "PLUGIN_COSIGN_PARAMS"
 KANIKO_COSIGN = "/kaniko/cosign"  # Dockerfile.kaniko: cosign on the relocated glibc under /kaniko
 KEY_REF = "env://COSIGN_PRIVATE_KEY"
 KEY_TYPES = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _KEY_LIMIT = 64 * 1024
-# PLUGIN_COSIGN_PARAMS flags refused by name, and why.
-_KEYLESS = (
-    "keyless signing needs a Fulcio CA, a Rekor log and an OIDC identity, which this plugin does not offer"
-)
-REFUSED_PARAMS: dict[str, str] = {
-    "--oidc": _KEYLESS,
-    "--identity-token": _KEYLESS,
-    "--fulcio": _KEYLESS,
-    "--issue-certificate": _KEYLESS,
-    "--key": "the key is PLUGIN_COSIGN_PRIVATE_KEY (passed as --key env://COSIGN_PRIVATE_KEY)",
-    "--registry-username": "registry logins come from the run's Docker config, never the command line",
-    "--registry-password": "registry logins come from the run's Docker config, never the command line",
-    "--registry-token": "registry logins come from the run's Docker config, never the command line",
-}
 
 
 @dataclass(frozen=True)
@@ -90,11 +74,7 @@ class Signature:
         return out | ({"digest": self.digest} if self.digest else {})
 
 
-# -- settings and local inputs ------------------------------------------------------------------------
-
-
-def enabled(settings: Settings) -> bool:
-    return settings.cosign_private_key is not None and bool(settings.cosign_private_key.get_secret_value())
+# -- the key ------------------------------------------------------------------------------------------
 
 
 def _check_pem(text: str, variable: str, shown: str) -> None:
@@ -136,42 +116,6 @@ def load_key(settings: Settings) -> SigningKey | None:
     REDACTOR.add(text.strip())
     _check_pem(text, KEY_VARIABLE, value)
     return SigningKey(text.strip(), value)
-
-
-def params(settings: Settings) -> list[str]:
-    """PLUGIN_COSIGN_PARAMS split on whitespace, as plugins/ecr did (strings.Fields)."""
-    return (settings.cosign_params or "").split()
-
-
-def param_problems(settings: Settings) -> list[Problem]:
-    """Flags of PLUGIN_COSIGN_PARAMS the plugin refuses (keyless, --key, registry credentials)."""
-    problems = []
-    for word in params(settings):
-        name = word.split("=", 1)[0]
-        for flag, why in REFUSED_PARAMS.items():
-            if name == flag or (flag in ("--oidc", "--fulcio") and name.startswith(flag)):
-                shown = name if "password" in flag or "token" in flag else word
-                problems.append(Problem(PARAMS_VARIABLE, shown, f"no {name}: {why}"))
-                break
-    return problems
-
-
-def setting_warnings(settings: Settings) -> list[tuple[str, dict[str, str]]]:
-    """Cosign settings that do nothing in this run: each is named."""
-    out: list[tuple[str, dict[str, str]]] = []
-    if not enabled(settings):
-        for variable, value in (
-            (PASSWORD_VARIABLE, settings.cosign_password),
-            (PARAMS_VARIABLE, settings.cosign_params),
-        ):
-            if value:
-                out.append(
-                    ("sign.setting_unused", {"variable": variable, "hint": f"only with {KEY_VARIABLE}"})
-                )
-    elif settings.no_push:
-        hint = "nothing is pushed (PLUGIN_NO_PUSH), so nothing is signed"
-        out.append(("sign.setting_unused", {"variable": KEY_VARIABLE, "hint": hint}))
-    return out
 
 
 # -- the cosign command ---------------------------------------------------------------------------------

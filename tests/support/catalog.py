@@ -105,6 +105,13 @@ def _modules() -> tuple[_Module, ...]:
             if isinstance(t, ast.Name)
         }
         found.append(_Module(str(path.relative_to(ROOT)), tree, constants))
+    by_name = {m.path.removesuffix(".py").removesuffix("/__init__").replace("/", "."): m for m in found}
+    for module in found:  # string constants imported from another plugin module (variable names)
+        for node in module.tree.body:
+            source = by_name.get(node.module or "") if isinstance(node, ast.ImportFrom) else None
+            for alias in node.names if source is not None else ():
+                if alias.name in source.constants:
+                    module.constants.setdefault(alias.asname or alias.name, source.constants[alias.name])
     return tuple(found)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from plugin.config.cosign import param_problems, setting_warnings
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
 from plugin.core.log import MASK, REDACTOR
@@ -19,9 +20,7 @@ from plugin.run.signing import (
     cosign_env,
     insecure_flags,
     load_key,
-    param_problems,
     plan_steps,
-    setting_warnings,
     sign_step,
     signature_tag,
 )
