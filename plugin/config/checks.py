@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 from plugin.ci.tagrules import setting_problems as tag_rule_problems
 from plugin.ci.tagrules import setting_warnings as tag_rule_warnings
 from plugin.config.cosign import setting_warnings as cosign_warnings
-from plugin.config.hosts import RegistryHost, account_problem, host_account
+from plugin.config.hosts import RegistryHost, account_problem, host_account, split_repo
 from plugin.core.errors import Problem
-from plugin.target.destinations import split_repo
 
 if TYPE_CHECKING:
     from plugin.config.settings import Settings

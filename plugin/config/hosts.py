@@ -1,4 +1,5 @@
-"""ECR registry hosts in every partition: parse one into account and region, or build one (no AWS calls)."""
+"""ECR registry hosts in every partition (parse one into account and region, or build one), and the
+registry and repository parts of an image name. Pure: no AWS calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ PUBLIC_REGION = "us-east-1"
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
 _ALIAS = re.compile(r"[a-z0-9][a-z0-9_-]{1,49}")
+_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 _SHAPE = re.compile(
     r"(?P<account>[^.]+)\.dkr(?P<sep>[.-])ecr(?P<fips>-fips)?\.(?P<region>[^.]+)\.(?P<suffix>.+)"
 )
@@ -161,3 +163,15 @@ def image_ref(registry: str, repo: str, tag: str) -> str:
     """``<registry>/<repository>:<tag>``, whether or not ``repo`` already starts with the registry."""
     prefix = strip_scheme(registry)
     return f"{prefix}/{repository_name(repo, prefix)}:{tag}"
+
+
+def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
+    """Strip a leading registry host from PLUGIN_REPO (never prefix twice); learn the host if none was set."""
+    repo = strip_scheme(repo)
+    if registry and repo.startswith(registry + "/"):
+        return registry, repo[len(registry) + 1 :]
+    first, sep, rest = repo.partition("/")
+    looks_like_host = sep and ("." in first or ":" in first) and _HOSTLIKE.match(first)
+    if looks_like_host and (registry is None or first == registry):
+        return first, rest
+    return registry, repo

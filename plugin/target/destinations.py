@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from plugin.config.hosts import RegistryHost, strip_scheme
+from plugin.config.hosts import RegistryHost, split_repo, strip_scheme
 from plugin.config.settings import Settings
-
-_HOSTLIKE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
 
 
 def derived_registry(account: str, region: str) -> str:
@@ -52,18 +49,6 @@ class Target:
 
     def with_tags(self, tags: list[str]) -> Target:
         return Target(self.registry, self.repository, tuple(tags), self.extra_registries)
-
-
-def split_repo(repo: str, registry: str | None) -> tuple[str | None, str]:
-    """Strip a leading registry host from PLUGIN_REPO (never prefix twice); learn the host if none was set."""
-    repo = strip_scheme(repo)
-    if registry and repo.startswith(registry + "/"):
-        return registry, repo[len(registry) + 1 :]
-    first, sep, rest = repo.partition("/")
-    looks_like_host = sep and ("." in first or ":" in first) and _HOSTLIKE.match(first)
-    if looks_like_host and (registry is None or first == registry):
-        return first, rest
-    return registry, repo
 
 
 def resolve_target(settings: Settings, tags: list[str]) -> Target:
