@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.aws.ecr import RepositorySpec, TagDecision
+from plugin.aws.existing_tags import TagDecision
+from plugin.aws.repositories import RepositorySpec
 
 DEFAULT_SESSION_NAME = "build-push-ecr"
 

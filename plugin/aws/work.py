@@ -19,9 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.aws.ecr import Ecr, RegistryCredentials, RepositorySpec, RepositoryState, TagDecision, decide
+from plugin.aws.ecr import Ecr
+from plugin.aws.existing_tags import TagDecision, decide
 from plugin.aws.job import EcrJob, EcrOutcome
+from plugin.aws.repositories import RepositorySpec, RepositoryState
 from plugin.aws.session import AwsSession, make_session
+from plugin.aws.token import RegistryCredentials
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR, get_logger
 

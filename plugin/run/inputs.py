@@ -17,7 +17,7 @@ import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
-from plugin.aws.ecr import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
+from plugin.aws.policies import LIFECYCLE_VARIABLE, REPOSITORY_POLICY_VARIABLE, load_policy
 from plugin.config.cosign import param_problems
 from plugin.core import envfile
 from plugin.core.errors import ConfigError, Problem

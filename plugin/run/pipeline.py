@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugin.aws import worker
-from plugin.aws.ecr import TagDecision
+from plugin.aws.existing_tags import TagDecision
 from plugin.aws.job import AwsAuth, EcrJob, RetryPolicy
 from plugin.aws.trust import trust_from_context
 from plugin.ci.context import CIContext

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plugin.aws.ecr import RepositorySpec, plan_actions
+from plugin.aws.repositories import RepositorySpec, plan_actions
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.ci.context import CIContext
 from plugin.config.hosts import RegistryHost

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.ecr import Ecr
+from plugin.aws.repositories import RepositorySpec
 from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.ecr import Ecr
+from plugin.aws.repositories import RepositorySpec
 from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core import log as plugin_log
 from plugin.core.errors import PluginError

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from plugin.aws.ecr import Ecr, RepositorySpec
+from plugin.aws.ecr import Ecr
+from plugin.aws.repositories import RepositorySpec
 from plugin.aws.session import AwsAuth, RetryPolicy, make_session
 from plugin.core.errors import AwsError, ConfigError
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client

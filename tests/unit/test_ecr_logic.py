@@ -6,7 +6,9 @@ import base64
 
 import pytest
 
-from plugin.aws.ecr import RepositorySpec, TagDecision, decide, decode_token, plan_actions
+from plugin.aws.existing_tags import TagDecision, decide
+from plugin.aws.repositories import RepositorySpec, plan_actions
+from plugin.aws.token import decode_token
 from plugin.core.errors import AwsError, RunError
 
 D1 = "sha256:" + "1" * 64
