@@ -89,8 +89,8 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def _dispatch(command: str) -> int:
-    from plugin.config.load import load_settings  # noqa: PLC0415
-    from plugin.run.plan import plan_document, resolve  # noqa: PLC0415 - keeps --help fast
+    from plugin.config.load import load_settings  # noqa: PLC0415 - pydantic: keeps --help fast
+    from plugin.run.resolve import resolve  # noqa: PLC0415 - keeps --help fast
 
     with summary.TIMELINE.phase("settings"):
         loaded = load_settings()
@@ -107,6 +107,8 @@ def _dispatch(command: str) -> int:
 
             check_inputs(resolved)  # before the first network call, for every command
     if command == "plan" or loaded.settings.plan_only:
+        from plugin.run.plan import plan_document  # noqa: PLC0415 - `plan` only
+
         _print_json(plan_document(resolved))
         return EXIT_OK
     from plugin.run.pipeline import prepare, run  # noqa: PLC0415

@@ -25,7 +25,7 @@ from plugin.builders.dockerd import Dockerd, place_run_dir
 
 if TYPE_CHECKING:
     from plugin.exec.runner import Runner
-    from plugin.run.plan import Resolved
+    from plugin.run.resolve import Resolved
 
 
 def launches_early(r: Resolved) -> bool:

@@ -43,7 +43,7 @@ from plugin.registry.api import Manifest, manifest, manifest_digest
 from plugin.registry.tarpush import push_tarball
 from plugin.run.kaniko import build_kaniko
 from plugin.run.pipeline import Prepared, verify_existing
-from plugin.run.plan import Resolved
+from plugin.run.resolve import Resolved
 
 log = get_logger("plugin.run.build")
 # Push failures worth another try: registry 5xx, timeouts, dropped connections.

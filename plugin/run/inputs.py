@@ -25,7 +25,7 @@ from plugin.core.files import check_regular, read_bytes
 from plugin.core.log import MASK
 from plugin.registry.dockerconfig import existing_config, load_base, load_existing
 from plugin.run.outputs import is_stream
-from plugin.run.plan import Resolved
+from plugin.run.resolve import Resolved
 
 BUILDKIT_SECRET_LIMIT = 500 * 1024  # BuildKit refuses larger secrets
 _REMOTE_CONTEXT = re.compile(r"^([a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)

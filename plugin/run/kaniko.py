@@ -17,7 +17,7 @@ from plugin.core.log import get_logger
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from plugin.run.pipeline import Prepared, verify_existing
-from plugin.run.plan import Resolved
+from plugin.run.resolve import Resolved
 
 log = get_logger("plugin.kaniko")
 

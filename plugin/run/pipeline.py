@@ -33,8 +33,8 @@ from plugin.run.outputs import (
     output_values,
     write_card_stream,
 )
-from plugin.run.plan import Resolved, cache_specs, repository_spec
 from plugin.run.pull_logins import login_hosts
+from plugin.run.resolve import Resolved, cache_specs, repository_spec
 from plugin.run.signing import prepare_signer
 from plugin.run.staging import StagedFiles
 from plugin.target.destinations import Target

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from plugin.config.hosts import RegistryHost, strip_scheme
 
 if TYPE_CHECKING:
-    from plugin.run.plan import Resolved
+    from plugin.run.resolve import Resolved
 
 
 def _ecr_host(host: str) -> str | None:

@@ -36,7 +36,8 @@ from typing import Any
 
 from plugin.config.load import load_settings
 from plugin.exec.steps import Step
-from plugin.run.plan import builder_plan, resolve
+from plugin.run.plan import builder_plan
+from plugin.run.resolve import resolve
 from tests.support.reference import reference_file
 
 HERE = Path(__file__).resolve().parent

@@ -25,7 +25,7 @@ from plugin.builders.buildkitd import (
 )
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
-from plugin.run.plan import resolve
+from plugin.run.resolve import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 WEST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"

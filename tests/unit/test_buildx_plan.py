@@ -22,7 +22,8 @@ from plugin.core.log import REDACTOR
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from plugin.run.build import _run_buildx_steps
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 from tests.support.reference import reference_file
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

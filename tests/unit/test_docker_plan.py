@@ -13,7 +13,7 @@ from plugin.builders.docker import DockerRun, daemon_options, docker_plan
 from plugin.builders.dockerd import DaemonOptions
 from plugin.config.load import load_settings
 from plugin.core.log import REDACTOR
-from plugin.run.plan import resolve
+from plugin.run.resolve import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

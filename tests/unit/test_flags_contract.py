@@ -15,7 +15,8 @@ from plugin.config.flags import BUILDX, KANIKO, Flag, Style, field_flags, flag_a
 from plugin.config.load import load_settings
 from plugin.config.settings import Settings, is_secret
 from plugin.core.log import REDACTOR
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

@@ -21,7 +21,7 @@ from plugin.__main__ import main
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.run.inputs import check_inputs
-from plugin.run.plan import resolve
+from plugin.run.resolve import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

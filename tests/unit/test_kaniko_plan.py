@@ -13,7 +13,8 @@ from plugin.config.flags import KANIKO, field_flags
 from plugin.config.load import load_settings
 from plugin.config.settings import Settings
 from plugin.core.log import REDACTOR
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 from tests.support.reference import reference_file
 
 BUILDER_FLAGS = reference_file("builder-flags.md")

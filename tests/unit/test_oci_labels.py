@@ -16,7 +16,7 @@ from plugin.builders.oci_labels import OCI, annotation_values, base_image, label
 from plugin.ci.context import CIContext
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError
-from plugin.run.plan import resolve
+from plugin.run.resolve import resolve
 from plugin.target.destinations import Target
 from plugin.target.sourcedate import resolve_source_date
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from plugin.config.load import load_settings
-from plugin.run.plan import ecr_actions, resolve
+from plugin.run.plan import ecr_actions
 from plugin.run.pull_logins import login_hosts
+from plugin.run.resolve import resolve
 
 MAIN = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 OTHER = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from plugin.config.load import load_settings
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 BASE = {

@@ -6,7 +6,8 @@ import pytest
 
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 
 EXAMPLE = "e.g. 123456789012"
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from plugin.config.load import load_settings
 from plugin.config.settings import known_variables as _known_variables
 from plugin.core.errors import ConfigError
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 
 VARIABLES = sorted(_known_variables())
 # Read outside the model, but they steer tag resolution, which can fail too.

@@ -18,7 +18,8 @@ from structlog.testing import capture_logs
 from plugin.ci.context import CIContext
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 from plugin.target.tags import TagResult, resolve_tags
 
 SHA = "90dd6032fac8bda1b6c4436a2e65de27961ed071"

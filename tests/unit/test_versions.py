@@ -11,7 +11,8 @@ from plugin.config.load import load_settings
 from plugin.config.versions import parse_version, requirements, unchecked, version_problems
 from plugin.core.errors import ConfigError, RunError
 from plugin.exec.rundir import kaniko_dir, new_run_dir, plan_dir, run_directory
-from plugin.run.plan import plan_document, resolve
+from plugin.run.plan import plan_document
+from plugin.run.resolve import resolve
 
 BASE = {
     "PLUGIN_BUILDER": "kaniko",
