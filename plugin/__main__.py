@@ -103,7 +103,7 @@ def _dispatch(command: str) -> int:
         for note in resolved.tags.notes:
             log.warning("tags.adjusted", note=note)
         if not resolved.tags.skip_reason:  # nothing is read when auto-tag skips the build
-            from plugin.run.inputs import check_inputs  # noqa: PLC0415
+            from plugin.run.inputs import check_inputs  # noqa: PLC0415 - after the settings
 
             check_inputs(resolved)  # before the first network call, for every command
     if command == "plan" or loaded.settings.plan_only:
@@ -111,11 +111,13 @@ def _dispatch(command: str) -> int:
 
         _print_json(plan_document(resolved))
         return EXIT_OK
-    from plugin.run.pipeline import prepare, run  # noqa: PLC0415
-
     if command == "prepare":
+        from plugin.run.prepare import prepare  # noqa: PLC0415 - the `prepare` command only
+
         _print_json(prepare(resolved, check_tags=True).to_json())
         return EXIT_OK
+    from plugin.run.pipeline import run  # noqa: PLC0415 - a run only
+
     return run(resolved)
 
 

@@ -42,7 +42,7 @@ from plugin.exec.steps import Step
 from plugin.registry.api import Manifest, manifest, manifest_digest
 from plugin.registry.tarpush import push_tarball
 from plugin.run.kaniko import build_kaniko
-from plugin.run.pipeline import Prepared, verify_existing
+from plugin.run.prepare import Prepared, verify_existing
 from plugin.run.resolve import Resolved
 
 log = get_logger("plugin.run.build")

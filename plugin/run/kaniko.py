@@ -16,7 +16,7 @@ from plugin.core.errors import BuildError, ConfigError, RunError
 from plugin.core.log import get_logger
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
-from plugin.run.pipeline import Prepared, verify_existing
+from plugin.run.prepare import Prepared, verify_existing
 from plugin.run.resolve import Resolved
 
 log = get_logger("plugin.kaniko")
