@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from plugin.builders.buildkitd import CONFIGURABLE_DRIVERS, buildkitd_toml, load_user_config
@@ -34,7 +33,8 @@ from plugin.builders.buildx_results import (
     write_metrics,
 )
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
-from plugin.builders.dockerd import Dockerd, ping, place_run_dir
+from plugin.builders.dockerd import Dockerd
+from plugin.builders.engine import engine_for_build
 from plugin.core.errors import BuildError, RunError
 from plugin.core.log import get_logger
 from plugin.exec.runner import Runner
@@ -82,37 +82,6 @@ def push_tarball_only(r: Resolved, prep: Prepared) -> str:
     hosts = target.registries
     destinations = [(host, target.repository, tag) for host in hosts for tag in prep.push_tags]
     return push_tarball(Path(r.settings.source_tar_path or ""), destinations, prep.auths, prep.run_dir)
-
-
-@contextlib.contextmanager
-def _engine(
-    r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | None = None
-) -> Iterator[tuple[str, Dockerd | None]]:
-    """DOCKER_HOST of the engine to build with, and the plugin's own dockerd (None: PLUGIN_DAEMON_OFF)."""
-    s = r.settings
-    if s.daemon_off:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        if host.startswith("unix://") and not ping(host):
-            raise RunError(f"PLUGIN_DAEMON_OFF is set but no Docker engine answers at {host}")
-        yield host, None
-        return
-    daemon = launched or Dockerd(
-        daemon_options(s, prep.target, place_run_dir(str(prep.run_dir / "dockerd"))),
-        runner,
-        retry_count=s.daemon_retry_count,
-    )
-    try:
-        if launched is None:
-            daemon.launch()
-        daemon.wait_ready()
-        yield daemon.docker_host, daemon
-    except BuildError as exc:
-        died = daemon.died()  # a failed step because dockerd itself ended: say so
-        if died is None:
-            raise
-        raise died from exc
-    finally:
-        daemon.stop()
 
 
 def _transient(lines: list[str], phase: re.Pattern[str] | None) -> bool:
@@ -209,7 +178,7 @@ def run_docker(r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | 
     s = r.settings
     run = DockerRun(str(prep.docker_config), str(prep.run_dir / "ssh" / "id_key"), new_temp_tag())
     _write_ssh_key(r, run.ssh_key_path)
-    with _engine(r, prep, runner, launched) as (docker_host, dockerd):
+    with engine_for_build(s, prep.target, prep.run_dir, runner, launched) as (docker_host, dockerd):
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = docker_plan(
             s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags
@@ -262,7 +231,7 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | 
     _write_ssh_key(r, run.ssh_key_path)
     _write_buildkitd_config(r, prep, run)
     watch = BuildWatch()
-    with _engine(r, prep, runner, launched) as (docker_host, _):
+    with engine_for_build(s, prep.target, prep.run_dir, runner, launched) as (docker_host, _):
         daemon = daemon_options(s, prep.target, str(prep.run_dir / "dockerd"))
         plan = buildx_plan(
             s, r.ctx, prep.target, r.loaded.env, run=run, daemon=daemon, push_tags=prep.push_tags

@@ -75,7 +75,7 @@ def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContex
         return nullcontext(None)
     from plugin.builders.engine import early_dockerd  # noqa: PLC0415
 
-    return early_dockerd(r, run_dir, runner)
+    return early_dockerd(r.settings, r.builder, r.target, run_dir, runner)
 
 
 def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
