@@ -11,35 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.existing_tags import TagDecision
 from plugin.aws.repositories import RepositorySpec
-
-DEFAULT_SESSION_NAME = "build-push-ecr"
-
-
-@dataclass(frozen=True)
-class AwsAuth:
-    """How to get AWS credentials; unset fields fall back to boto3's default chain."""
-
-    region: str = "us-east-1"
-    access_key: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-    session_token: str | None = field(default=None, repr=False)
-    role_arn: str | None = None
-    external_id: str | None = None
-    oidc_token: str | None = field(default=None, repr=False)
-    session_name: str = DEFAULT_SESSION_NAME
-    duration_seconds: int = 3600
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds for the single retry layer: attempts, total seconds, and the jittered backoff."""
-
-    attempts: int = 5
-    max_seconds: float = 60.0
-    initial_wait: float = 0.5
-    max_wait: float = 8.0
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from plugin.aws.job import DEFAULT_SESSION_NAME, AwsAuth, RetryPolicy
+from plugin.aws.auth import DEFAULT_SESSION_NAME, AwsAuth, RetryPolicy
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR, get_logger
 

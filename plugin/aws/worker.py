@@ -150,7 +150,7 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
     run: Callable[[EcrJob], EcrOutcome] | None = None
     try:
         from plugin.aws.session import warm_up  # noqa: PLC0415 - the worker's point: boto3 loads now
-        from plugin.aws.work import run_job as run  # noqa: PLC0415
+        from plugin.aws.work import run_job as run  # noqa: PLC0415 - with boto3, in the worker
 
         warm_up()
     except BaseException as exc:  # reported when the job comes
@@ -160,7 +160,7 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
     if data is None:  # the plugin did not need us (plan, bad settings, a skipped build)
         return 0
     job: EcrJob = pickle.loads(data)  # noqa: S301 - our own parent's job, over a private pipe
-    from plugin.core.log import REDACTOR, configure  # noqa: PLC0415
+    from plugin.core.log import REDACTOR, configure  # noqa: PLC0415 - structlog, once a job came
 
     REDACTOR.add(*job.secrets)
     configure(job.log_level, job.log_json)
@@ -172,7 +172,7 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
         except PluginError as exc:
             answer = ("error", exc)
         except Exception:
-            import traceback  # noqa: PLC0415
+            import traceback  # noqa: PLC0415 - only for a bug
 
             answer = ("bug", REDACTOR.text(traceback.format_exc()))
     sys.stderr.flush()
@@ -186,7 +186,7 @@ def _serve(job_fd: int, answer_fd: int, parent: int) -> int:
 def _die_with_parent(parent: int) -> None:
     """SIGKILL when the plugin ends, however it ends (Linux prctl; elsewhere the pipe's EOF does it)."""
     try:
-        import ctypes  # noqa: PLC0415
+        import ctypes  # noqa: PLC0415 - the worker only
 
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):

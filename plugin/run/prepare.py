@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plugin.aws import worker
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.existing_tags import TagDecision
-from plugin.aws.job import AwsAuth, EcrJob, RetryPolicy
+from plugin.aws.job import EcrJob
 from plugin.aws.trust import trust_from_context
 from plugin.ci.context import CIContext
 from plugin.config.settings import Settings

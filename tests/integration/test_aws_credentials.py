@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from moto.sts.models import sts_backends
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, AwsSession, RetryPolicy, make_session, sanitize_session_name
+from plugin.aws.session import AwsSession, make_session, sanitize_session_name
 from plugin.core.errors import AwsError
 from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.moto_server import AwsEnv

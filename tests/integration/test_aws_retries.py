@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 from structlog.testing import capture_logs
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, RetryPolicy, make_session
+from plugin.aws.session import make_session
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import structlog
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, RetryPolicy, make_session
+from plugin.aws.session import make_session
 from plugin.core import log as plugin_log
 from plugin.core.errors import PluginError
 from tests.support.faultproxy import Fault, FaultProxy, fault_proxy

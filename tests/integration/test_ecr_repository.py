@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, RetryPolicy, make_session
+from plugin.aws.session import make_session
 from plugin.core.errors import AwsError, ConfigError
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.existing_tags import decide
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, RetryPolicy, make_session
+from plugin.aws.session import make_session
 from plugin.core.errors import AwsError, RunError
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 

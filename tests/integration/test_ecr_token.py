@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.ecr import Ecr
 from plugin.aws.repositories import RepositorySpec
-from plugin.aws.session import AwsAuth, RetryPolicy, make_session
+from plugin.aws.session import make_session
 from plugin.aws.token import RegistryCredentials
 from plugin.core.errors import AwsError
 from plugin.core.log import REDACTOR

@@ -14,8 +14,9 @@ import sys
 
 import pytest
 
+from plugin.aws.auth import AwsAuth, RetryPolicy
 from plugin.aws.existing_tags import TagDecision
-from plugin.aws.job import AwsAuth, EcrJob, EcrOutcome, RetryPolicy
+from plugin.aws.job import EcrJob, EcrOutcome
 from plugin.aws.repositories import RepositorySpec
 from plugin.core.errors import AwsError, BuildError, ConfigError, PluginError, Problem, RunError, Signalled
 from plugin.run.build import reported_digest
