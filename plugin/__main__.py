@@ -65,7 +65,7 @@ def _json_requested() -> bool:
 
 
 def _print_json(document: Any) -> None:
-    import json  # noqa: PLC0415
+    import json  # noqa: PLC0415 - only the commands that print JSON
 
     sys.stdout.write(json.dumps(REDACTOR.value(document), indent=2) + "\n")
     sys.stdout.flush()
@@ -75,7 +75,7 @@ def _command(argv: Sequence[str]) -> str | None:
     if not argv:
         return "run"
     if argv[0] in ("-h", "--help", "help"):
-        from plugin.config.docs import render_help  # noqa: PLC0415
+        from plugin.config.docs import render_help  # noqa: PLC0415 - --help only
 
         sys.stdout.write(render_help())
         return None

@@ -73,17 +73,17 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
 def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContextManager[Dockerd | None]:
     if r.builder == "kaniko":  # without docker's modules
         return nullcontext(None)
-    from plugin.builders.engine import early_dockerd  # noqa: PLC0415
+    from plugin.builders.engine import early_dockerd  # noqa: PLC0415 - docker and buildx only
 
     return early_dockerd(r.settings, r.builder, r.target, run_dir, runner)
 
 
 def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
     if r.builder == "kaniko" and not r.settings.push_only:  # without docker's and buildx's modules
-        from plugin.run.kaniko import build_kaniko  # noqa: PLC0415
+        from plugin.run.kaniko import build_kaniko  # noqa: PLC0415 - kaniko only
 
         return build_kaniko(r, prep, runner)
-    from plugin.run.build import build  # noqa: PLC0415
+    from plugin.run.build import build  # noqa: PLC0415 - every builder's modules
 
     return build(r, prep, runner, daemon)
 
@@ -98,7 +98,7 @@ def run(r: Resolved) -> int:
     runner = Runner()
     runner.install_signal_handlers()
     if r.builder == "kaniko" and not r.settings.push_only:
-        from plugin.run.kaniko import check_executor  # noqa: PLC0415
+        from plugin.run.kaniko import check_executor  # noqa: PLC0415 - kaniko only
 
         check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
     # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed

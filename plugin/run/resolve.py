@@ -54,7 +54,7 @@ def resolve(loaded: Loaded, workdir: Path | None = None) -> Resolved:
 
 def _with_source_date(settings: Settings, ctx: CIContext, builder: str, workdir: Path | None) -> CIContext:
     """The context with the build's source date, when one is asked for (plugin.target.sourcedate)."""
-    from plugin.target.sourcedate import SourceDate, resolve_source_date, wanted  # noqa: PLC0415
+    from plugin.target.sourcedate import SourceDate, resolve_source_date, wanted  # noqa: PLC0415 - git reader
 
     if not wanted(settings):
         return ctx
@@ -82,8 +82,8 @@ def _check_buildx(loaded: Loaded) -> None:
 def _check_attestations(loaded: Loaded, builder: str) -> None:
     """PLUGIN_PROVENANCE / PLUGIN_SBOM are buildx-only: refused by name with the other builders; so are
     annotations and PLUGIN_REPRODUCIBLE with docker."""
-    from plugin.builders.buildx_checks import attestation_problems_elsewhere  # noqa: PLC0415
-    from plugin.builders.docker_checks import supply_problems  # noqa: PLC0415
+    from plugin.builders.buildx_checks import attestation_problems_elsewhere  # noqa: PLC0415 - as needed
+    from plugin.builders.docker_checks import supply_problems  # noqa: PLC0415 - as needed
 
     problems = attestation_problems_elsewhere(loaded.settings, builder)
     problems += supply_problems(loaded.settings, builder)
