@@ -45,14 +45,37 @@ PLAN_ENV = {
     "PLUGIN_TAGS": "1.0,latest",
     "PLUGIN_BUILDER": "kaniko",
 }
-# What the process that starts the kaniko executor imports: the settings and plan layers, the run;
-# before this change the run imported plugin.run.build (every builder's modules) first thing.
+# What the process that starts the kaniko executor imports: the settings, the decisions before any AWS
+# call, the input checks, the pipeline, the kaniko build and the process runner. The same modules under
+# their names before plugin/ was layered (issue 10), for a --before checkout; before the AWS worker,
+# the run imported plugin/build.py (every builder's modules) first thing.
 RUN_PATH = (
-    "import importlib.util, plugin.__main__, plugin.config.settings, plugin.run.plan, plugin.run.inputs, "
-    "plugin.run.pipeline, plugin.run.kaniko, plugin.exec.runner; "
-    "importlib.util.find_spec('plugin.builders.engine') or importlib.import_module('plugin.run.build')"
+    "import plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, plugin.run.pipeline, "
+    "plugin.run.kaniko, plugin.exec.runner"
+)
+RUN_PATH_FLAT = (
+    "import importlib.util, plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, "
+    "plugin.pipeline, plugin.kaniko_run, plugin.run; "
+    "importlib.util.find_spec('plugin.engine') or importlib.import_module('plugin.build')"
 )
 WORKER = "import plugin.aws.session, plugin.aws.work; plugin.aws.session.warm_up()"
+WORKER_FLAT = "import plugin.aws, plugin.ecr_work; plugin.aws.warm_up()"
+
+
+def commands_for(root: Path) -> dict[str, list[str]]:
+    """What to time in a checkout: its run path and worker under the module names it has."""
+    layered = (root / "plugin" / "run" / "__init__.py").exists()
+    commands = {
+        "pass": ["-c", "pass"],
+        "help": ["-m", "plugin", "--help"],
+        "plan": ["-m", "plugin", "plan"],
+        "run path": ["-c", RUN_PATH if layered else RUN_PATH_FLAT],
+    }
+    if layered:
+        commands["worker"] = ["-c", WORKER]
+    elif (root / "plugin" / "worker.py").exists():
+        commands["worker"] = ["-c", WORKER_FLAT]
+    return commands
 
 
 def group_of(module: str) -> str:
@@ -115,15 +138,9 @@ def measure(checkouts: dict[str, Path], runs: int) -> dict[str, dict[str, dict[s
     env = {**keep, **PLAN_ENV}
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name, root in checkouts.items():
-        commands = {
-            "pass": ["-c", "pass"],
-            "help": ["-m", "plugin", "--help"],
-            "plan": ["-m", "plugin", "plan"],
-            "run path": ["-c", RUN_PATH],
+        out[name] = {
+            what: profile(python, root, argv, env, runs) for what, argv in commands_for(root).items()
         }
-        if (root / "plugin" / "worker.py").exists():
-            commands["worker"] = ["-c", WORKER]
-        out[name] = {what: profile(python, root, argv, env, runs) for what, argv in commands.items()}
     return out
 
 
