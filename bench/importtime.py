@@ -51,7 +51,7 @@ PLAN_ENV = {
 # the run imported plugin/build.py (every builder's modules) first thing.
 RUN_PATH = (
     "import plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, plugin.run.pipeline, "
-    "plugin.run.kaniko, plugin.exec.runner"
+    "plugin.run.build_kaniko, plugin.exec.runner"
 )
 RUN_PATH_FLAT = (
     "import importlib.util, plugin.__main__, plugin.settings, plugin.planning, plugin.inputs, "

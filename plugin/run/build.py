@@ -1,4 +1,5 @@
-"""Running a builder's plan: kaniko in one step, docker or buildx against the plugin's own dockerd.
+"""The build phase: docker or buildx against the run's engine, kaniko's push-only (kaniko itself:
+``plugin.run.build_kaniko``).
 
 After the pushes the digest is read back (kaniko's digest file; the registry for docker; buildx's
 metadata file, checked against the registry), and tags that already existed in an immutable
@@ -41,7 +42,7 @@ from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from plugin.registry.api import Manifest, manifest, manifest_digest
 from plugin.registry.tarpush import push_tarball
-from plugin.run.kaniko import build_kaniko
+from plugin.run.build_kaniko import build_kaniko
 from plugin.run.prepare import Prepared, verify_existing
 from plugin.run.resolve import Resolved
 

@@ -80,7 +80,7 @@ def _early_dockerd(r: Resolved, run_dir: Path, runner: Runner) -> AbstractContex
 
 def _build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None) -> str | None:
     if r.builder == "kaniko" and not r.settings.push_only:  # without docker's and buildx's modules
-        from plugin.run.kaniko import build_kaniko  # noqa: PLC0415 - kaniko only
+        from plugin.run.build_kaniko import build_kaniko  # noqa: PLC0415 - kaniko only
 
         return build_kaniko(r, prep, runner)
     from plugin.run.build import build  # noqa: PLC0415 - every builder's modules
@@ -98,7 +98,7 @@ def run(r: Resolved) -> int:
     runner = Runner()
     runner.install_signal_handlers()
     if r.builder == "kaniko" and not r.settings.push_only:
-        from plugin.run.kaniko import check_executor  # noqa: PLC0415 - kaniko only
+        from plugin.run.build_kaniko import check_executor  # noqa: PLC0415 - kaniko only
 
         check_executor(r, runner)  # settings this executor lacks: exit 2 before any AWS call
     # kaniko's push-only pushes a tarball over the registry API: no executor, no /kaniko needed

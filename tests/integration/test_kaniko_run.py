@@ -23,7 +23,7 @@ from dotenv import dotenv_values
 
 from plugin.__main__ import main
 from plugin.builders import kaniko as kaniko_module
-from plugin.run import kaniko as kaniko_run_module
+from plugin.run import build_kaniko as kaniko_run_module
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 from tests.support.reference import reference_file
 

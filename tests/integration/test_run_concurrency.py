@@ -193,7 +193,7 @@ class TestEarlyDockerd:
 
 WRAPPER = """
 import json, sys
-import plugin.builders.kaniko as kaniko, plugin.run.kaniko as kaniko_run
+import plugin.builders.kaniko as kaniko, plugin.run.build_kaniko as kaniko_run
 from plugin.__main__ import exit_now, main
 kaniko.EXECUTOR = kaniko_run.EXECUTOR = sys.argv[1]
 code = main(["run"], fork_worker=True)  # as `python -m plugin run`, with the AWS worker

@@ -72,7 +72,7 @@ class TestNothingOfAwsIsLoaded:
                 "plugin.run.inputs",
                 "plugin.run.pipeline",
                 "plugin.builders.engine",
-                "plugin.run.kaniko",
+                "plugin.run.build_kaniko",
                 "plugin.run.build",
                 "plugin.exec.runner",
                 "plugin.aws.worker",

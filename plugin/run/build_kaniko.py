@@ -1,4 +1,4 @@
-"""Running kaniko: the executor's version checked against the settings, then the one executor step.
+"""The build phase for kaniko: the executor's version checked against the settings, then its one step.
 
 The version comes from ``KANIKO_VERSION`` (set in the plugin's kaniko image) or ``executor version``.
 Settings that this executor lacks are refused before any AWS call or build (exit 2).
