@@ -37,7 +37,6 @@ from plugin.core.errors import ConfigError, RunError
 from plugin.core.files import read_text
 from plugin.core.log import MASK, REDACTOR, get_logger
 from plugin.exec.steps import Step
-from plugin.registry.api import is_loopback, manifest_digest
 
 if TYPE_CHECKING:
     from plugin.config.settings import Settings
@@ -130,6 +129,8 @@ def cosign_binary(env: Mapping[str, str]) -> str | None:
 
 def insecure_flags(settings: Settings, host: str) -> list[str]:
     """cosign's flags for a registry the user marked insecure; none for loopback or TLS registries."""
+    from plugin.registry.api import is_loopback  # noqa: PLC0415 - the registry client, when signing only
+
     if is_loopback(host):
         return []
     flags = []
@@ -252,6 +253,8 @@ class Signer:
 
 
 def _signature_digest(host: str, repository: str, digest: str, auth: tuple[str, str] | None) -> str | None:
+    from plugin.registry.api import manifest_digest  # noqa: PLC0415 - the registry client, when signing only
+
     try:
         return manifest_digest(host, repository, signature_tag(digest), auth)
     except RunError as exc:  # cosign may not upload (--upload=false), or the registry is not https

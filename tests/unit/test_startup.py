@@ -87,6 +87,46 @@ class TestNothingOfAwsIsLoaded:
         assert done.stdout.strip() == "[]"
 
 
+# What `plan` and a kaniko run need not load: the registry HTTP client (urllib.request, tenacity: about
+# 19 ms) is for docker/buildx digests, the tarball push and signing; the process runner is for a run.
+REGISTRY_CLIENT = ("tenacity", "plugin.registry.api")
+LEAN_PROBE = """
+import json, sys
+from plugin.__main__ import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m in %r)}))
+"""
+
+
+def loaded(modules: tuple[str, ...], *args: str, **env: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_PROBE % (modules,), *args], cwd=ROOT, env={**ENV, **env},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+class TestNoRegistryClientWhereItIsNotUsed:
+    @pytest.mark.parametrize("builder", ["docker", "kaniko", "buildx"])
+    def test_plan_loads_neither_the_registry_client_nor_the_process_runner(self, builder: str) -> None:
+        found = loaded((*REGISTRY_CLIENT, "plugin.exec.runner"), "plan", PLUGIN_BUILDER=builder)
+        assert found == {"code": 0, "loaded": []}
+
+    def test_the_kaniko_run_path_loads_no_registry_client(self) -> None:
+        """What the process that starts the kaniko executor imports (bench/importtime.py's run path)."""
+        modules = (
+            "plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, "
+            "plugin.run.pipeline, plugin.run.build_kaniko, plugin.exec.runner"
+        )
+        code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m in {REGISTRY_CLIENT!r}))"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[]"
+
+
 class TestWhatCrossesToTheWorker:
     @pytest.mark.parametrize(
         "error",
