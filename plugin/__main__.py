@@ -1,8 +1,9 @@
-"""Entrypoint: load → resolve → prepare → plan → run → report. The only place that decides exit codes.
+"""Entrypoint: load → resolve → check inputs → ``plan`` | ``prepare`` | run. The only place that decides
+exit codes, above every layer of the plugin (docs/architecture.md).
 
 Run as a program (``python -m plugin``, the ``build-push-ecr`` script), a run first forks the AWS
-worker (``plugin.aws.worker``), which loads boto3 while this process reads the settings; everything else
-is imported only by the command that needs it, so ``--help`` and ``plan`` never load the AWS SDK.
+worker (``plugin.aws.worker``), which loads boto3 while this process reads the settings; everything
+else is imported only by the command that needs it, so ``--help`` and ``plan`` never load the AWS SDK.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A plan is the list of steps a run takes: what decides (builders) is kept apart from what runs (run.py)."""
+"""A plan is the list of steps a build takes: what decides (plugin.builders) is kept apart from what
+runs them (plugin.exec.runner)."""
 
 from __future__ import annotations
 
