@@ -9,6 +9,7 @@ allows the import anyway, and it says why it is lazy (a ``# noqa: PLC0415 - why`
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,3 +242,26 @@ class TestModules:
     def test_every_module_stays_under_the_size_that_holds_one_concern(self) -> None:
         sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
         assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
+
+
+class TestTheDocs:
+    def test_architecture_md_names_every_package(self) -> None:
+        text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+        assert [p for p in BELOW if p != ENTRY and f"`{p}/`" not in text] == []
+
+    def test_every_module_architecture_md_cites_exists(self) -> None:
+        """It names modules by their package (``run/plan.py``, ``builders/kaniko.py``)."""
+        text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+        packages = "|".join(p for p in BELOW if p != ENTRY)
+        cited = set(re.findall(rf"(?<![\w/.])((?:{packages})/[\w/]+\.py)", text))
+        assert len(cited) > 20
+        assert sorted(path for path in cited if not (PLUGIN / path).is_file()) == []
+
+    def test_every_module_path_the_docs_cite_exists(self) -> None:
+        """docs/*.md and README.md cite plugin/<package>/<module>.py: each is there."""
+        cited = {
+            (doc.name, path)
+            for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+            for path in re.findall(r"(?<![\w/.])plugin/[\w/]+\.py", doc.read_text(encoding="utf-8"))
+        }
+        assert sorted((doc, path) for doc, path in cited if not (ROOT / path).is_file()) == []
