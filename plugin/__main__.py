@@ -15,9 +15,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from plugin import __version__
-from plugin.core.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError
-from plugin.core.log import REDACTOR, configure, get_logger
-from plugin.run import summary
+from plugin.core.deferred import defer_asyncio
+
+defer_asyncio()  # before structlog and pydantic-settings import it (plugin/core/deferred.py)
+# The plugin uses no pydantic plugin: without this, building the settings model scans every installed
+# distribution's entry points for one (about 13 ms of `plan`). The processes the plugin starts inherit
+# it and ignore it (none is Python); a RUN step never sees the plugin's environment.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from plugin.core.errors import EXIT_BUG, EXIT_CONFIG, EXIT_OK, PluginError  # noqa: E402 - after the deferral
+from plugin.core.log import REDACTOR, configure, get_logger  # noqa: E402 - structlog: after the deferral
+from plugin.run import summary  # noqa: E402 - after the deferral
 
 COMMANDS = ("run", "plan", "prepare")
 _AWS_COMMANDS = (None, "run", "prepare")  # the commands that do ECR work (None: no command is "run")

@@ -9,7 +9,6 @@ machine is changed, and the user's own ``SSL_CERT_FILE`` / ``AWS_CA_BUNDLE`` sta
 from __future__ import annotations
 
 import os
-import ssl
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -22,15 +21,22 @@ _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 VARIABLE = "HARNESS_CA_PATH"
 
 
-def base_bundle(env: MutableMapping[str, str]) -> Path:
-    """The bundle in use now: the user's SSL_CERT_FILE / AWS_CA_BUNDLE, the system's, else botocore's."""
-    candidates = [env.get("SSL_CERT_FILE"), env.get("AWS_CA_BUNDLE"), ssl.get_default_verify_paths().cafile]
-    for candidate in candidates:
+def base_bundle(env: MutableMapping[str, str]) -> tuple[Path, str]:
+    """The bundle in use now, and what named it: the user's SSL_CERT_FILE / AWS_CA_BUNDLE, the system's,
+    else botocore's."""
+    import ssl  # noqa: PLC0415 - only with HARNESS_CA_PATH (ssl is about 8 ms of the run path)
+
+    candidates = [
+        (env.get("SSL_CERT_FILE"), "SSL_CERT_FILE"),
+        (env.get("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"),
+        (ssl.get_default_verify_paths().cafile, "the system's CA bundle"),
+    ]
+    for candidate, source in candidates:
         if candidate and Path(candidate).is_file():
-            return Path(candidate)
+            return Path(candidate), source
     from botocore.httpsession import DEFAULT_CA_BUNDLE  # noqa: PLC0415 - `plan` never imports botocore
 
-    return Path(DEFAULT_CA_BUNDLE)
+    return Path(DEFAULT_CA_BUNDLE), "botocore's CA bundle"
 
 
 def load_ca(ca_path: str) -> bytes:
@@ -38,23 +44,38 @@ def load_ca(ca_path: str) -> bytes:
     ca = read_bytes(ca_path, VARIABLE, what="a readable PEM file")
     if _PEM_BEGIN not in ca:
         raise ConfigError.single(VARIABLE, ca_path, "a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    import ssl  # noqa: PLC0415 - only with HARNESS_CA_PATH (ssl is about 8 ms of the run path)
+
     try:
         ssl.create_default_context(cadata=ca.decode("ascii"))
     except (ssl.SSLError, UnicodeDecodeError, ValueError) as exc:
-        why = exc.reason if isinstance(exc, ssl.SSLError) and exc.reason else type(exc).__name__
+        why = _ssl_reason(exc)
         raise ConfigError.single(VARIABLE, ca_path, f"PEM certificates OpenSSL can load ({why})") from None
     return ca
+
+
+def _ssl_reason(exc: Exception) -> str:
+    """OpenSSL's own words (its reason code, else its message without the C source position)."""
+    reason = getattr(exc, "reason", None)
+    if reason:
+        return str(reason)
+    if isinstance(exc, UnicodeDecodeError):
+        return "not ASCII text"
+    text = str(exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], str) else exc)
+    return text.split(" (_ssl.c:", 1)[0].strip() or type(exc).__name__
 
 
 def trust_ca(ca_path: str, run_dir: Path, env: MutableMapping[str, str]) -> Path:
     """Write base bundle + the CA into ``run_dir`` and point SSL_CERT_FILE and AWS_CA_BUNDLE at it."""
     ca = load_ca(ca_path)
-    base = base_bundle(env)
+    base, source = base_bundle(env)
     try:
         bundle_text = base.read_bytes().rstrip(b"\n")
     except OSError as exc:
+        if source in ("SSL_CERT_FILE", "AWS_CA_BUNDLE"):
+            raise ConfigError.single(source, str(base), f"a readable CA bundle ({exc.strerror})") from None
         raise ConfigError.single(
-            "SSL_CERT_FILE", str(base), f"a readable CA bundle ({exc.strerror})"
+            VARIABLE, ca_path, f"{source} ({base}) readable, to add the CA to ({exc.strerror})"
         ) from None
     bundle = run_dir / "ca-bundle.pem"
     bundle.write_bytes(bundle_text + b"\n" + ca.strip() + b"\n")

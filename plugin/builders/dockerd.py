@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import http.client
 import os
 import re
 import shutil
@@ -170,42 +169,36 @@ def daemon_step(opts: DaemonOptions, seccomp_profile: str = SECCOMP_PROFILE) -> 
     return Step("dockerd", tuple(dockerd_argv(opts, seccomp_profile)), kind="daemon")
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a unix socket (the Docker API)."""
-
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
-
-
 def ping(docker_host: str, timeout: float = _PING_TIMEOUT) -> bool:
-    """True if the Docker API at ``docker_host`` (unix:// or tcp://, plain HTTP) answers GET /_ping."""
+    """True if the Docker API at ``docker_host`` (unix:// or tcp://, plain HTTP) answers GET /_ping.
+
+    One HTTP/1.0 request on a plain socket (the server closes the connection after its answer): this
+    module then needs no http.client, which brings ssl (about 8 ms of `plan` with the docker builder).
+    """
     url = urlsplit(docker_host)
-    conn: http.client.HTTPConnection
-    if url.scheme == "unix":
-        conn = _UnixHTTPConnection(url.path, timeout)
-    elif url.scheme in ("tcp", "http"):
-        conn = http.client.HTTPConnection(url.hostname or "localhost", url.port or 2375, timeout=timeout)
-    else:
+    if url.scheme not in ("unix", "tcp", "http"):
         return False
     try:
-        conn.request("GET", "/_ping")
-        response = conn.getresponse()
-        return response.status == 200 and response.read().strip() == b"OK"
-    except (OSError, http.client.HTTPException):
+        if url.scheme == "unix":
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(url.path)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((url.hostname or "localhost", url.port or 2375), timeout)
+        with sock:
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            answer = b""
+            while len(answer) < 65536 and (chunk := sock.recv(4096)):
+                answer += chunk
+    except OSError:
         return False
-    finally:
-        conn.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].split()
+    return len(status) >= 2 and status[1] == b"200" and body.strip() == b"OK"
 
 
 def _mounts_under(root: str) -> list[str]:

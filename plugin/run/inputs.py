@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -168,6 +167,8 @@ def source_tarball(r: Resolved) -> list[Problem]:
         check_tarball(s.source_tar_path)
         return []
     check_regular(s.source_tar_path, "PLUGIN_SOURCE_TAR_PATH", what="an image tarball")
+    import tarfile  # noqa: PLC0415 - push-only with a tarball only
+
     try:
         with tarfile.open(s.source_tar_path) as tar:
             if not {"manifest.json", "index.json"} & set(tar.getnames()):
@@ -182,11 +183,11 @@ def source_tarball(r: Resolved) -> list[Problem]:
 def cosign(r: Resolved) -> list[Problem]:
     """PLUGIN_COSIGN_PRIVATE_KEY is an encrypted cosign key (its text, or a file holding it) and
     PLUGIN_COSIGN_PARAMS holds no keyless flag, --key or registry credential (plugin.config.cosign)."""
-    from plugin.run.signing import load_key  # noqa: PLC0415 - only when signing
-
     s = r.settings
     if s.no_push or s.cosign_private_key is None:
         return []
+    from plugin.run.signing import load_key  # noqa: PLC0415 - only when signing
+
     problems = param_problems(s)
     try:
         load_key(s)

@@ -152,7 +152,7 @@ class _Ping(BaseHTTPRequestHandler):
     body = b"OK"
 
     def do_GET(self) -> None:
-        status = 200 if self.path == "/_ping" else 404
+        status = 200 if self.path == "/_ping" and self.body == b"OK" else 500
         self.send_response(status)
         self.end_headers()
         self.wfile.write(self.body)
@@ -174,6 +174,10 @@ def http_server():
 class TestPing:
     def test_answers_over_tcp(self, http_server):
         assert ping(f"tcp://127.0.0.1:{http_server.server_address[1]}") is True
+
+    def test_another_answer_is_false(self, http_server, monkeypatch):
+        monkeypatch.setattr(_Ping, "body", b"starting")
+        assert ping(f"tcp://127.0.0.1:{http_server.server_address[1]}") is False
 
     def test_nothing_listening_is_false(self, tmp_path):
         assert ping(f"unix://{tmp_path}/none.sock") is False

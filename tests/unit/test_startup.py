@@ -225,3 +225,57 @@ class TestTheProgramsEnd:
         done = self.run("plan", PLUGIN_REPO="", PLUGIN_BUILDER="docker")
         assert done.returncode == 2
         assert "PLUGIN_REPO" in done.stderr
+
+
+class TestDeferredAsyncio:
+    """plugin/core/deferred.py: asyncio is loaded only by what uses it, and then works as usual."""
+
+    # The real package's first submodule (the stand-in has none) and what it brings.
+    REAL = ("asyncio.base_events", "ssl")
+
+    @pytest.mark.parametrize("builder", ["docker", "kaniko", "buildx"])
+    def test_plan_loads_no_asyncio(self, builder: str) -> None:
+        assert loaded(self.REAL, "plan", PLUGIN_BUILDER=builder) == {"code": 0, "loaded": []}
+
+    def test_the_kaniko_run_path_loads_no_asyncio_nor_ssl(self) -> None:
+        """(A docker or buildx run reads digests over HTTPS: there ssl is used.)"""
+        modules = (
+            "plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, "
+            "plugin.run.pipeline, plugin.run.build_kaniko, plugin.exec.runner"
+        )
+        code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m in {self.REAL!r}))"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[]"
+
+    @pytest.mark.parametrize(
+        "use",
+        [
+            "import asyncio\nasync def f():\n    return 7\nresult = asyncio.run(f())",
+            "from asyncio import Queue\nresult = Queue().qsize() + 7",
+            "import asyncio.coroutines\nresult = 7 if asyncio.coroutines.iscoroutinefunction else 0",
+            "import asyncio\nresult = 7 if 'run' in dir(asyncio) else 0",
+            "import sh\nresult = int(str(sh.echo('7')).strip())",
+        ],
+        ids=["attribute", "from-import", "submodule", "dir", "sh"],
+    )
+    def test_what_uses_asyncio_gets_the_real_one(self, use: str) -> None:
+        code = (
+            "import sys, types\nfrom plugin.core.deferred import defer_asyncio, is_deferred\n"
+            "sys.modules.pop('asyncio', None)\ndefer_asyncio()\nassert is_deferred()\n"
+            "import structlog, pydantic_settings\nassert is_deferred()\n"
+            f"{use}\nassert not is_deferred() and type(sys.modules['asyncio']) is types.ModuleType\n"
+            "print(result)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert (done.returncode, done.stdout.strip()) == (0, "7"), done.stderr
+
+    def test_the_plugin_process_disables_pydantic_plugins(self) -> None:
+        code = "import os, plugin.__main__; print(os.environ['PYDANTIC_DISABLE_PLUGINS'])"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "__all__"

@@ -49,3 +49,35 @@ class TestTrustCA:
         with pytest.raises(ConfigError) as caught:
             trust_ca(str(ca), tmp_path, {})
         assert caught.value.problems[0].variable == "HARNESS_CA_PATH"
+
+    def test_openssl_says_why_a_pem_does_not_load(self, tmp_path: Path) -> None:
+        """OpenSSL's own reason, not only the exception's type (which said nothing: "SSLError")."""
+        ca = tmp_path / "ca.pem"
+        ca.write_text("-----BEGIN CERTIFICATE-----\nQ0EgYnl0ZXM=\n-----END CERTIFICATE-----\n")
+        with pytest.raises(ConfigError) as caught:
+            trust_ca(str(ca), tmp_path, {})
+        expected = caught.value.problems[0].expected
+        assert expected.startswith("PEM certificates OpenSSL can load (") and "SSLError" not in expected
+        assert "_ssl.c" not in expected and len(expected) > len("PEM certificates OpenSSL can load ()") + 5
+
+    @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "AWS_CA_BUNDLE"])
+    def test_an_unreadable_bundle_is_named_by_the_variable_that_chose_it(
+        self, tmp_path: Path, ca_text: str, variable: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        own = tmp_path / "own.pem"
+        own.write_text("OWN\n")
+        ca = tmp_path / "ca.pem"
+        ca.write_text(ca_text)
+        real_read = Path.read_bytes
+
+        def read_bytes(self: Path) -> bytes:  # root reads any file: the read fails as it would for a user
+            if self == own:
+                raise PermissionError(13, "Permission denied")
+            return real_read(self)
+
+        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        with pytest.raises(ConfigError) as caught:
+            trust_ca(str(ca), tmp_path, {variable: str(own)})
+        problem = caught.value.problems[0]
+        assert (problem.variable, problem.value) == (variable, str(own))
+        assert problem.expected == "a readable CA bundle (Permission denied)"
