@@ -27,6 +27,7 @@ from tests.support.cmdline import CmdlinePoller
 from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
+from tests.support.procs import living_with_argv_prefix
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ServiceError, running_registry
 
@@ -339,18 +340,7 @@ class TestNothingOfThePluginInTheImage:
 
 def sleepers() -> list[int]:
     """Host PIDs of living ``sleep 600`` processes (the build's RUN step, in any container)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if argv[:2] == [b"sleep", b"600"] and state != "Z":
-            found.append(int(entry.name))
-    return found
+    return living_with_argv_prefix(["sleep", "600"])
 
 
 class TestSignals:

@@ -8,7 +8,6 @@ is read from its exit status, its output, the file system and /proc.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import re
@@ -36,11 +35,10 @@ from tests.support.plugin_run import (
     OciRegistry,
     PluginRun,
     base_env,
-    dockerd_pids_for,
     ecr_client,
-    processes_with_argv,
     run_plugin,
 )
+from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import free_port, running_registry
 
@@ -684,16 +682,6 @@ def sleeping_600_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def in_mount_namespace(namespace: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.readlink(entry / "ns" / "mnt") == namespace:
-                    found.append(int(entry.name))
-    return found
-
-
 def mounts_below(root: Path) -> list[str]:
     with open("/proc/self/mounts", encoding="utf-8") as f:
         return [line.split()[1] for line in f if line.split()[1].startswith(str(root))]
@@ -726,7 +714,7 @@ class TestDaemonFaults:
         assert "during the build; every process of the build was ended with it" in result.stderr
         assert processes_with_argv(SLEEP_600) == []
         assert dockerd_pids_for(workspace.storage) == []
-        assert in_mount_namespace(namespace) == []
+        assert pids_in_mount_namespace(namespace) == []
         assert mounts_below(workspace.base) == []
         workspace.assert_no_temp_files_left()  # the run dir (Docker config, dockerd's sockets) is gone
         workspace.assert_no_outputs()

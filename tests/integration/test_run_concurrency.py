@@ -30,12 +30,11 @@ from tests.support.plugin_run import (
     ROOT,
     LivePlugin,
     base_env,
-    dockerd_pids_for,
     drone_output_values,
     ecr_client,
-    processes_with_argv,
     run_plugin,
 )
+from tests.support.procs import dockerd_pids_for, processes_with_argv
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import free_port
 
