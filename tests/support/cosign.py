@@ -57,6 +57,12 @@ class KeyPair:
     private_path: Path
     public_path: Path
 
+    @property
+    def secrets(self) -> list[str]:
+        """What must never be seen: the password and every line of the key's body."""
+        body = [line for line in self.private_pem.splitlines() if line and not line.startswith("-----")]
+        return [self.password, *body]
+
 
 def generate_key_pair(folder: Path, password: str) -> KeyPair:
     folder.mkdir(parents=True, exist_ok=True)
