@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tarfile
@@ -23,8 +22,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dotenv import dotenv_values
 
+from tests.support.docker_workspace import Workspace, new_workspace, remove_workspace
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
 from tests.support.plugin_run import (
@@ -39,7 +38,7 @@ from tests.support.plugin_run import (
     run_plugin,
 )
 from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
-from tests.support.services import Registry, require, short_tempdir, unmount_below
+from tests.support.services import Registry, require
 from tests.support.stack import free_port, running_registry
 
 pytestmark = pytest.mark.integration
@@ -48,78 +47,10 @@ TAGS = ["1.0.0", "latest"]
 BUILD_SECRET = "e2e-build-secret-sentinel-4711"
 ECR_PASSWORD = "123456789012-auth-token"  # the token moto issues, and the only password the registry takes
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-KEEP = 'OTHER="keep"\n'
 SLEEP_ARGV = ["/bin/busybox", "sleep", "67"]  # an odd duration, so /proc finds only this test's step
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """One plugin run's files: dockerd storage (not created in advance) and the output files."""
-
-    base: Path
-
-    @property
-    def storage(self) -> Path:
-        return self.base / "docker"
-
-    @property
-    def tmp(self) -> Path:
-        """The plugin's TMPDIR: its run directory (Docker config with the ECR token) goes here."""
-        return self.base / "tmp"
-
-    @property
-    def drone_output(self) -> Path:
-        return self.base / "out" / "drone-output.env"
-
-    @property
-    def artifact(self) -> Path:
-        return self.base / "out" / "artifact.json"
-
-    @property
-    def card(self) -> Path:
-        return self.base / "out" / "card.json"
-
-    def output_env(self) -> dict[str, str]:
-        """Output variables, with DRONE_OUTPUT pre-filled by an earlier step (``OTHER=keep``)."""
-        self.drone_output.parent.mkdir(parents=True, exist_ok=True)
-        self.drone_output.write_text(KEEP)
-        return {
-            "DRONE_OUTPUT": str(self.drone_output),
-            "PLUGIN_ARTIFACT_FILE": str(self.artifact),
-            "DRONE_CARD_PATH": str(self.card),
-        }
-
-    def drone_values(self) -> dict[str, str | None]:
-        """DRONE_OUTPUT as python-dotenv reads it (the grammar the plugin writes for)."""
-        return dict(dotenv_values(self.drone_output, interpolate=False))
-
-    def assert_no_temp_files_left(self) -> None:
-        assert list(self.tmp.iterdir()) == []
-
-    def assert_no_outputs(self) -> None:
-        assert self.drone_output.read_text() == KEEP
-        assert not self.artifact.exists()
-        assert not self.card.exists()
-
-
-def new_workspace() -> Workspace:
-    return Workspace(Path(short_tempdir("e2e-")))  # under /tmp: unix socket paths stay short
-
-
-def remove_workspace(workspace: Workspace) -> None:
-    unmount_below(str(workspace.base))
-    shutil.rmtree(workspace.base, ignore_errors=True)
-
-
-@pytest.fixture
-def workspace() -> Iterator[Workspace]:
-    require("dockerd", root=True)
-    made = new_workspace()
-    yield made
-    remove_workspace(made)
 
 
 def make_context(root: Path, dockerfile: str) -> Path:
