@@ -28,6 +28,7 @@ from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_f
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
 from tests.support.procs import living_with_argv_prefix
+from tests.support.registry_auth import skopeo_copy
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ServiceError, running_registry
 
@@ -441,25 +442,11 @@ class TestPullWithoutPush:
         password = "bpe-second-registry-password"
         try:
             with running_registry(tmp_path / "second", "base-user", password) as second:
-                copy = [
-                    "skopeo",
-                    "copy",
-                    "--insecure-policy",
-                    "--src-tls-verify=false",
-                    "--dest-tls-verify=false",
-                ]
-                copy.append(f"--src-creds={registry.username}:{registry.password}")
                 source = f"docker://{registry.host}/{base}:1"
-                for creds, dest in (
-                    (f"base-user:{password}", f"docker://{second.host}/library/bpe-base:1"),
-                    (
-                        f"{registry.username}:{registry.password}",
-                        f"docker://{registry.host}/library/bpe-mirror:1",
-                    ),
-                ):
-                    subprocess.run(
-                        [*copy, f"--dest-creds={creds}", source, dest], check=True, capture_output=True
-                    )
+                ecr_login = {registry.host: (registry.username, registry.password)}
+                logins = {**ecr_login, second.host: ("base-user", password)}
+                skopeo_copy(source, f"docker://{second.host}/library/bpe-base:1", logins)
+                skopeo_copy(source, f"docker://{registry.host}/library/bpe-mirror:1", ecr_login)
                 ws = workspace(tmp_path, f"FROM {second.host}/library/bpe-base:1\nRUN echo based > /based\n")
                 env = kaniko_env(
                     moto_url, registry, "e2e/based",

@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 
 from tests.support.debs import DebFile, file_from_deb
+from tests.support.registry_auth import docker_config_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / ".work" / "cosign"
@@ -76,11 +77,8 @@ def generate_key_pair(folder: Path, password: str) -> KeyPair:
 
 def docker_config(folder: Path, host: str, username: str, password: str) -> Path:
     """A Docker config directory with one registry login (for cosign verify)."""
-    import base64  # noqa: PLC0415
-
     folder.mkdir(parents=True, exist_ok=True)
-    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-    (folder / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+    (folder / "config.json").write_text(docker_config_json({host: (username, password)}))
     return folder
 
 
