@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cmdline import CmdlinePoller
+from tests.support.contexts import busybox_context
 from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
@@ -98,11 +99,7 @@ SCRATCH_BUSYBOX = 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox",
 
 def workspace(tmp_path: Path, dockerfile: str) -> Path:
     """A runner workspace: the Dockerfile and a static busybox (no base image from any registry)."""
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(ws)], check=True)
-    (ws / "Dockerfile").write_text(dockerfile)
-    return ws
+    return busybox_context(tmp_path / "ws", dockerfile)
 
 
 def kaniko_env(moto_url: str, registry: Registry, repo: str, **settings: str) -> dict[str, str]:

@@ -31,11 +31,11 @@ from tests.support.buildkit import (
     load_buildkit,
 )
 from tests.support.cmdline import CmdlinePoller
+from tests.support.contexts import busybox_context
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import (
     AWS_KEY_ID,
     AWS_SECRET,
-    ROOT,
     PluginRun,
     base_env,
     drone_output_values,
@@ -87,16 +87,7 @@ def user_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def context(root: Path, dockerfile: str, files: dict[str, bytes] | None = None) -> Path:
     """A build context: a static busybox, extra files (relative path -> content), and the Dockerfile."""
-    require("busybox")
-    root.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    for name, data in (files or {}).items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(0o755)
-    (root / "Dockerfile").write_text(dockerfile)
-    return root
+    return busybox_context(root, dockerfile, files)
 
 
 @dataclass

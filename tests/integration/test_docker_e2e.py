@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.support.contexts import busybox_context
 from tests.support.docker_workspace import Workspace, new_workspace, remove_workspace
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
@@ -55,11 +56,7 @@ SLEEP_ARGV = ["/bin/busybox", "sleep", "67"]  # an odd duration, so /proc finds 
 
 def make_context(root: Path, dockerfile: str) -> Path:
     """A build context with a static busybox (no base image needed) and the given Dockerfile."""
-    require("busybox")
-    root.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    (root / "Dockerfile").write_text(dockerfile)
-    return root
+    return busybox_context(root, dockerfile)
 
 
 @pytest.fixture(scope="module")
