@@ -42,6 +42,7 @@ from tests.support.plugin_run import (
     ecr_client,
     run_plugin,
 )
+from tests.support.registry_auth import docker_build_push
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import ServiceError, running_dockerd, running_registry
 
@@ -549,19 +550,5 @@ class TestWhatBuildKitIsGiven:
 def push_busybox(engine: str, host: str, user: str, password: str, tmp_path: Path) -> None:
     """``<host>/library/busybox:1`` (what Docker Hub's ``busybox:1`` is called on a mirror)."""
     ctx = context(tmp_path / "busybox", "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n")
-    config = tmp_path / "busybox-config"
-    config.mkdir()
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
-    env = {
-        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-        "DOCKER_HOST": engine,
-        "DOCKER_CONFIG": str(config),
-        "DOCKER_BUILDKIT": "0",
-    }
     image = f"{host}/library/busybox:1"
-    for argv in (["build", f"--tag={image}", str(ctx)], ["push", image]):
-        done = subprocess.run(
-            ["/usr/bin/docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    docker_build_push(engine, ctx, image, (user, password), tmp_path / "busybox-config", buildkit=False)

@@ -39,6 +39,7 @@ from tests.support.plugin_run import (
     run_plugin,
 )
 from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
+from tests.support.registry_auth import docker_build_push
 from tests.support.services import Registry, require
 from tests.support.stack import free_port, running_registry
 
@@ -512,22 +513,9 @@ class TestBaseImageRegistry:
         """A private registry (its own credentials) holding a busybox base image."""
         with running_registry(tmp_path / "base-registry", "puller", self.PASSWORD) as base:
             context = make_context(tmp_path / "base", "FROM scratch\nCOPY busybox /bin/busybox\n")
-            config = tmp_path / "base-config"
-            config.mkdir()
-            auth = base64.b64encode(f"puller:{self.PASSWORD}".encode()).decode()
-            (config / "config.json").write_text(json.dumps({"auths": {base.host: {"auth": auth}}}))
-            env = {
-                "PATH": "/usr/sbin:/usr/bin",
-                "DOCKER_HOST": dockerd_engine,
-                "DOCKER_CONFIG": str(config),
-                "DOCKER_BUILDKIT": "1",
-            }
             image = f"{base.host}/base/busybox:1"
-            for argv in (["build", "--network=host", f"--tag={image}", str(context)], ["push", image]):
-                done = subprocess.run(
-                    ["docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
-                )
-                assert done.returncode == 0, done.stderr
+            login, config = ("puller", self.PASSWORD), tmp_path / "base-config"
+            docker_build_push(dockerd_engine, context, image, login, config, "--network=host", buildkit=True)
             yield base, image
 
     def test_base_image_comes_from_a_private_registry(

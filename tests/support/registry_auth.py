@@ -54,3 +54,29 @@ def skopeo_copy(source: str, destination: str, logins: Logins) -> None:
             destination,
         ]
         subprocess.run(argv, check=True, capture_output=True)
+
+
+def docker_build_push(
+    engine: str,
+    context: Path,
+    image: str,
+    login: tuple[str, str],
+    config: Path,
+    *build_flags: str,
+    buildkit: bool,
+) -> None:
+    """``docker build`` + ``docker push`` of ``image`` on the engine at ``engine``; the login to the image's
+    registry is in a Docker config made in ``config`` (with ``buildkit``: DOCKER_BUILDKIT=1, else 0)."""
+    config.mkdir()
+    (config / "config.json").write_text(docker_config_json({image.partition("/")[0]: login}))
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "DOCKER_HOST": engine,
+        "DOCKER_CONFIG": str(config),
+        "DOCKER_BUILDKIT": "1" if buildkit else "0",
+    }
+    for argv in (["build", *build_flags, f"--tag={image}", str(context)], ["push", image]):
+        done = subprocess.run(
+            ["/usr/bin/docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
