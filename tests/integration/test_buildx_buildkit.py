@@ -175,12 +175,7 @@ def outputs(folder: Path) -> Outputs:
 
 def get_manifest(registry: Registry, repo: str, ref: str) -> tuple[str, str, dict[str, Any]]:
     """(Content-Type, Docker-Content-Digest, document) of repo:ref, as the registry serves it."""
-    response = requests.get(
-        f"{registry.url}/v2/{repo}/manifests/{ref}",
-        auth=(registry.username, registry.password),
-        headers={"Accept": ACCEPT},
-        timeout=20,
-    )
+    response = registry.manifest_response(repo, ref, ACCEPT)
     response.raise_for_status()
     return response.headers["Content-Type"], response.headers["Docker-Content-Digest"], response.json()
 
