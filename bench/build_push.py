@@ -14,7 +14,6 @@ The plugin runs in the runtime-only venv (bench/runtime.py), as the images insta
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -32,13 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checkouts import RUNS, from_command_line  # noqa: E402
 from bench.runtime import runtime_python  # noqa: E402
 from plugin.builders.dockerd import ping, unmount_all  # noqa: E402
+from tests.support.contexts import example_app  # noqa: E402
 from tests.support.moto_server import put_image  # noqa: E402
 from tests.support.plugin_run import TEST_DAEMON_ARGS, base_env, ecr_client, run_plugin  # noqa: E402
 from tests.support.stack import RegistryProcess, running_moto, running_registry  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TAGS = ("1.0.0", "latest")
 BUILD_ARG = "GREETING=hello-from-bench"
 SECRET = "bench-secret-value"  # noqa: S105 - a stand-in build secret
@@ -50,10 +50,7 @@ SKIP = ", all tags exist"  # appended to a plugin side's name
 
 def prepare_context(root: Path) -> Path:
     """examples/app with its static busybox, in a temp dir."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "examples" / "app" / "Dockerfile", root)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    return root
+    return example_app(root)
 
 
 # -- through the plugin ----------------------------------------------------------------------------
@@ -245,13 +242,8 @@ def report(times: dict[str, list[float]]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--before", type=Path, help="also run this checkout's plugin (another commit)")
-    args = parser.parse_args()
-    checkouts = {"plugin": ROOT}
-    if args.before:
-        checkouts["plugin (before)"] = args.before.resolve()
-    report(measure(checkouts))
+    checkouts, runs = from_command_line(__doc__, "plugin", "also run this checkout's plugin (another commit)")
+    report(measure(checkouts, runs))
     return 0
 
 

@@ -14,7 +14,6 @@ checkout.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checkouts import from_command_line  # noqa: E402
 from bench.runtime import runtime_python  # noqa: E402
 
 AWS = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six")
@@ -157,14 +157,10 @@ def report(results: dict[str, dict[str, dict[str, Any]]]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--before", type=Path, help="also measure this checkout (another commit)")
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
-    args = parser.parse_args()
-    checkouts = {"plugin": ROOT}
-    if args.before:
-        checkouts["plugin (before)"] = args.before.resolve()
-    report(measure(checkouts, args.runs))
+    checkouts, runs = from_command_line(
+        __doc__, "plugin", "also measure this checkout (another commit)", runs=True
+    )
+    report(measure(checkouts, runs))
     return 0
 
 

@@ -18,7 +18,6 @@ Environment: BENCH_RUNS (default 5), KANIKO_EXECUTOR (default ../shared/tools/ka
 
 from __future__ import annotations
 
-import argparse
 import base64
 import fcntl
 import json
@@ -37,11 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checkouts import RUNS, from_command_line  # noqa: E402
 from bench.procwatch import ProcWatch, Seen  # noqa: E402
+from tests.support.contexts import busybox_context  # noqa: E402
 from tests.support.plugin_run import ecr_client  # noqa: E402
 from tests.support.stack import ACCOUNT, RegistryProcess, running_dockerd, running_moto, running_registry  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 DOCKER = "/usr/bin/docker"
 WORK = ROOT / ".work" / "image"
 DOCKERFILE = (
@@ -165,10 +165,7 @@ def measure(checkouts: dict[str, Path], runs: int = RUNS) -> dict[str, list[Samp
     ):
         fcntl.flock(lock, fcntl.LOCK_EX)
         base = Path(tmp)
-        ws = base / "ws"
-        ws.mkdir()
-        subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(ws)], check=True)
-        (ws / "Dockerfile").write_text(DOCKERFILE)
+        ws = busybox_context(base / "ws", DOCKERFILE)
         with running_dockerd(base / "d", WORK / "docker") as host, running_moto() as moto, \
                 running_registry(base / "registry") as registry:  # fmt: skip
             images = {
@@ -233,13 +230,8 @@ def report(times: dict[str, list[Sample]]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--before", type=Path, help="also measure this checkout's kaniko image")
-    args = parser.parse_args()
-    checkouts = {"plugin image": ROOT}
-    if args.before:
-        checkouts["plugin image (before)"] = args.before.resolve()
-    report(measure(checkouts))
+    checkouts, runs = from_command_line(__doc__, "plugin image", "also measure this checkout's kaniko image")
+    report(measure(checkouts, runs))
     return 0
 
 

@@ -11,13 +11,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plugin.core.atomic import write_atomic
 from plugin.core.errors import RunError
 
 _STATUS = re.compile(r"^#(\d+) (DONE|CACHED|ERROR|CANCELED)\b(?: ([0-9.]+)s)?")
@@ -66,11 +65,7 @@ def write_metrics(path: str, metrics: dict[str, Any]) -> None:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(out.fileno(), 0o644)
-            json.dump(metrics, out, indent="\t")
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(metrics, indent="\t").encode(), 0o644)
     except OSError as err:
         raise RunError(f"cannot write the cache metrics file {target}: {err.strerror or err}") from err
 

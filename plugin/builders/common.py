@@ -111,15 +111,24 @@ def source_date_args(settings: Settings, ctx: CIContext) -> list[str]:
     return [f"SOURCE_DATE_EPOCH={ctx.source_date}"]
 
 
-def secret_args(settings: Settings, ssh_key_path: str) -> list[str]:
-    """BuildKit secrets (spec, from env, from file) and the SSH key file: names and paths, never values."""
+def secret_flags(settings: Settings, *, typed: bool = False) -> list[str]:
+    """``--secret`` of PLUGIN_SECRET, PLUGIN_SECRETS_FROM_ENV and PLUGIN_SECRETS_FROM_FILE: ids and where
+    each value is (an env name or a file path), never the value. ``typed`` adds ``type=env|file``
+    (kaniko's syntax; BuildKit's takes it from the key)."""
+    env_type, file_type = (",type=env", ",type=file") if typed else ("", "")
     out = [f"--secret={settings.secret}"] if settings.secret else []
     for item in settings.secrets_from_env:
         ident, _, name = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},env={name.strip()}")
+        out.append(f"--secret=id={ident.strip()},env={name.strip()}{env_type}")
     for item in settings.secrets_from_file:
         ident, _, path = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},src={path.strip()}")
+        out.append(f"--secret=id={ident.strip()},src={path.strip()}{file_type}")
+    return out
+
+
+def secret_args(settings: Settings, ssh_key_path: str) -> list[str]:
+    """BuildKit secrets (spec, from env, from file) and the SSH key file: names and paths, never values."""
+    out = secret_flags(settings)
     if settings.ssh_agent_key:
         out.append(f"--ssh=default={ssh_key_path}")
     return out

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugin.builders.common import annotation_args, build_arg_env, build_args, labels, source_date_args
+from plugin.builders.common import (
+    annotation_args,
+    build_arg_env,
+    build_args,
+    labels,
+    secret_flags,
+    source_date_args,
+)
 from plugin.ci.context import CIContext
 from plugin.config.flags import flag_argv
 from plugin.config.settings import Settings
@@ -41,14 +48,7 @@ class KanikoRun:
 
 def secret_args(settings: Settings) -> list[str]:
     """kaniko's --secret: ids and where the value is (an env name or a file path), never the value."""
-    out = [f"--secret={settings.secret}"] if settings.secret else []
-    for item in settings.secrets_from_env:
-        ident, _, name = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},env={name.strip()},type=env")
-    for item in settings.secrets_from_file:
-        ident, _, path = item.partition("=")
-        out.append(f"--secret=id={ident.strip()},src={path.strip()},type=file")
-    return out
+    return secret_flags(settings, typed=True)
 
 
 def executor_argv(

@@ -11,11 +11,11 @@ import binascii
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from plugin.core.atomic import write_atomic
 from plugin.core.errors import ConfigError, RunError
 from plugin.core.files import parse_json, read_text
 from plugin.core.log import REDACTOR, get_logger
@@ -110,21 +110,6 @@ def _register_secrets(config: JsonObject) -> None:
                 REDACTOR.add(base64.b64decode(auth, validate=True).decode().partition(":")[2])
 
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _let_logins_win(config: JsonObject, hosts: set[str]) -> None:
     """A credential store or helper would be asked instead of our logins: drop those for our hosts.
 
@@ -177,7 +162,7 @@ def write_docker_config(
         config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(config_dir, 0o700)
         path = config_dir / "config.json"
-        _write_atomic(path, (json.dumps(config, indent="\t") + "\n").encode(), 0o600)
+        write_atomic(path, (json.dumps(config, indent="\t") + "\n").encode(), 0o600)
     except OSError as err:
         raise RunError(f"cannot write the Docker config in {config_dir}: {err.strerror or err}") from err
     return path

@@ -13,11 +13,11 @@ import contextlib
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from plugin.core.atomic import temp_beside
 from plugin.core.errors import RunError
 from plugin.core.log import get_logger
 
@@ -74,18 +74,10 @@ class StagedFiles:
         )
         try:
             self._make_parents(target.parent)
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            temp = temp_beside(target, data, chosen)
         except OSError as err:
             raise RunError(f"cannot write {path}: {_why(err)}") from err
-        self._staged.append(_Staged(target, Path(temp), existed=existed))
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), chosen)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as err:
-            raise RunError(f"cannot write {path}: {_why(err)}") from err
+        self._staged.append(_Staged(target, temp, existed=existed))
 
     def _make_parents(self, folder: Path) -> None:
         missing: list[Path] = []

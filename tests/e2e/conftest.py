@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import LOCK_TIMEOUT, ROOT, WORK, Engine
+from tests.support.contexts import example_app
+from tests.support.e2e import LOCK_TIMEOUT, WORK, Engine
 from tests.support.services import require
 from tests.support.stack import ServiceError, running_dockerd, running_moto
 
@@ -45,11 +45,7 @@ def engine() -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of examples/app with its static busybox: the runner's workspace (/drone/src)."""
-    require("busybox")
-    src = tmp_path_factory.mktemp("workspace")
-    shutil.copy(ROOT / "examples" / "app" / "Dockerfile", src)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(src)], check=True)
-    return src
+    return example_app(tmp_path_factory.mktemp("workspace"))
 
 
 @pytest.fixture(scope="session")

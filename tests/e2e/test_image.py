@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.support.buildkit import RUNC_DROPCAP, buildkit_assets_dir, exit0_program
 from tests.support.cmdline import CmdlinePoller
@@ -355,12 +354,7 @@ def run_buildkit(
 
 
 def registry_manifest(registry: Registry, repo: str, ref: str) -> dict[str, Any]:
-    response = requests.get(
-        f"{registry.url}/v2/{repo}/manifests/{ref}",
-        auth=(registry.username, registry.password),
-        headers={"Accept": MANIFEST_ACCEPT},
-        timeout=20,
-    )
+    response = registry.manifest_response(repo, ref, MANIFEST_ACCEPT)
     response.raise_for_status()
     document: dict[str, Any] = response.json()
     assert document["mediaType"] == response.headers["Content-Type"]

@@ -32,8 +32,7 @@ def test_pushed_signed_verified_and_a_moved_tag_refused(
     engine: Engine, image: str, workspace: Path, moto_url: str, registry: Registry, tmp_path: Path
 ) -> None:
     key = generate_key_pair(tmp_path / "key", PASSWORD)
-    body = [line for line in key.private_pem.splitlines() if line and not line.startswith("-----")]
-    secrets = [PASSWORD, *body]
+    secrets = key.secrets
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "secrets").mkdir()

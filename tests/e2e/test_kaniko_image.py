@@ -24,9 +24,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.cmdline import CmdlinePoller
+from tests.support.contexts import busybox_context
 from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
+from tests.support.procs import living_with_argv_prefix
+from tests.support.registry_auth import skopeo_copy
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ServiceError, running_registry
 
@@ -96,11 +99,7 @@ SCRATCH_BUSYBOX = 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox",
 
 def workspace(tmp_path: Path, dockerfile: str) -> Path:
     """A runner workspace: the Dockerfile and a static busybox (no base image from any registry)."""
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(ws)], check=True)
-    (ws / "Dockerfile").write_text(dockerfile)
-    return ws
+    return busybox_context(tmp_path / "ws", dockerfile)
 
 
 def kaniko_env(moto_url: str, registry: Registry, repo: str, **settings: str) -> dict[str, str]:
@@ -339,18 +338,7 @@ class TestNothingOfThePluginInTheImage:
 
 def sleepers() -> list[int]:
     """Host PIDs of living ``sleep 600`` processes (the build's RUN step, in any container)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if argv[:2] == [b"sleep", b"600"] and state != "Z":
-            found.append(int(entry.name))
-    return found
+    return living_with_argv_prefix(["sleep", "600"])
 
 
 class TestSignals:
@@ -451,25 +439,11 @@ class TestPullWithoutPush:
         password = "bpe-second-registry-password"
         try:
             with running_registry(tmp_path / "second", "base-user", password) as second:
-                copy = [
-                    "skopeo",
-                    "copy",
-                    "--insecure-policy",
-                    "--src-tls-verify=false",
-                    "--dest-tls-verify=false",
-                ]
-                copy.append(f"--src-creds={registry.username}:{registry.password}")
                 source = f"docker://{registry.host}/{base}:1"
-                for creds, dest in (
-                    (f"base-user:{password}", f"docker://{second.host}/library/bpe-base:1"),
-                    (
-                        f"{registry.username}:{registry.password}",
-                        f"docker://{registry.host}/library/bpe-mirror:1",
-                    ),
-                ):
-                    subprocess.run(
-                        [*copy, f"--dest-creds={creds}", source, dest], check=True, capture_output=True
-                    )
+                ecr_login = {registry.host: (registry.username, registry.password)}
+                logins = {**ecr_login, second.host: ("base-user", password)}
+                skopeo_copy(source, f"docker://{second.host}/library/bpe-base:1", logins)
+                skopeo_copy(source, f"docker://{registry.host}/library/bpe-mirror:1", ecr_login)
                 ws = workspace(tmp_path, f"FROM {second.host}/library/bpe-base:1\nRUN echo based > /based\n")
                 env = kaniko_env(
                     moto_url, registry, "e2e/based",

@@ -12,8 +12,6 @@ the host accepts the tag and refuses it once moved; the key and password are on 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,8 +31,9 @@ from tests.e2e.test_kaniko_image import (
 from tests.support.cmdline import CmdlinePoller
 from tests.support.cosign import docker_config, generate_key_pair, move_tag, push_small_image, verify
 from tests.support.e2e import Engine
+from tests.support.gitrepo import commit_everything, touch_everything
 from tests.support.plugin_run import ecr_client
-from tests.support.services import Registry, require
+from tests.support.services import Registry
 
 pytestmark = pytest.mark.e2e
 image = test_kaniko_image.image  # the fixture that builds the kaniko image, per executor
@@ -49,34 +48,13 @@ CI = {
 }
 
 
-def commit_everything(ws: Path) -> None:
-    require("git")
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_DATE": f"@{COMMIT_TIME} +0000",
-        "GIT_AUTHOR_DATE": f"@{COMMIT_TIME} +0000",
-    }
-    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "one commit"]):
-        subprocess.run(["git", "-C", str(ws), *argv], env=env, check=True)
-
-
-def touch(ws: Path) -> None:
-    for path in ws.rglob("*"):
-        if ".git" not in path.parts:
-            os.utime(path, (COMMIT_TIME + 12345, COMMIT_TIME + 12345))
-
-
 def test_same_digest_twice_labels_annotations_and_a_verified_signature(
     engine: Engine, image: KanikoImage, moto_url: str, registry: Registry, tmp_path: Path
 ) -> None:
     ws = workspace(tmp_path, SCRATCH_BUSYBOX + "COPY Dockerfile /Dockerfile\n")
-    commit_everything(ws)
+    commit_everything(ws, COMMIT_TIME)
     key = generate_key_pair(tmp_path / "key", PASSWORD)
-    secrets = [PASSWORD, *[line for line in key.private_pem.splitlines() if not line.startswith("-----")]]
+    secrets = key.secrets
     repo = f"kaniko/signed-{image.label.replace('.', '-')}"
     settings = {
         **CI,
@@ -100,7 +78,7 @@ def test_same_digest_twice_labels_annotations_and_a_verified_signature(
             assert secret not in output
         assert "/kaniko/cosign sign --yes" in output
         digests.append(drone_output(out)["digest"])
-        touch(ws)
+        touch_everything(ws, COMMIT_TIME + 12345)
     assert digests[0] == digests[1] == registry.digest(repo, "7.0.0")  # reproducible with this executor
 
     manifest = oci(registry).manifest(repo, "7.0.0")

@@ -31,17 +31,18 @@ from tests.support.buildkit import (
     load_buildkit,
 )
 from tests.support.cmdline import CmdlinePoller
+from tests.support.contexts import busybox_context
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import (
     AWS_KEY_ID,
     AWS_SECRET,
-    ROOT,
     PluginRun,
     base_env,
     drone_output_values,
     ecr_client,
     run_plugin,
 )
+from tests.support.registry_auth import docker_build_push
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import ServiceError, running_dockerd, running_registry
 
@@ -87,16 +88,7 @@ def user_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def context(root: Path, dockerfile: str, files: dict[str, bytes] | None = None) -> Path:
     """A build context: a static busybox, extra files (relative path -> content), and the Dockerfile."""
-    require("busybox")
-    root.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    for name, data in (files or {}).items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(0o755)
-    (root / "Dockerfile").write_text(dockerfile)
-    return root
+    return busybox_context(root, dockerfile, files)
 
 
 @dataclass
@@ -183,12 +175,7 @@ def outputs(folder: Path) -> Outputs:
 
 def get_manifest(registry: Registry, repo: str, ref: str) -> tuple[str, str, dict[str, Any]]:
     """(Content-Type, Docker-Content-Digest, document) of repo:ref, as the registry serves it."""
-    response = requests.get(
-        f"{registry.url}/v2/{repo}/manifests/{ref}",
-        auth=(registry.username, registry.password),
-        headers={"Accept": ACCEPT},
-        timeout=20,
-    )
+    response = registry.manifest_response(repo, ref, ACCEPT)
     response.raise_for_status()
     return response.headers["Content-Type"], response.headers["Docker-Content-Digest"], response.json()
 
@@ -558,19 +545,5 @@ class TestWhatBuildKitIsGiven:
 def push_busybox(engine: str, host: str, user: str, password: str, tmp_path: Path) -> None:
     """``<host>/library/busybox:1`` (what Docker Hub's ``busybox:1`` is called on a mirror)."""
     ctx = context(tmp_path / "busybox", "FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\n")
-    config = tmp_path / "busybox-config"
-    config.mkdir()
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    (config / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
-    env = {
-        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-        "DOCKER_HOST": engine,
-        "DOCKER_CONFIG": str(config),
-        "DOCKER_BUILDKIT": "0",
-    }
     image = f"{host}/library/busybox:1"
-    for argv in (["build", f"--tag={image}", str(ctx)], ["push", image]):
-        done = subprocess.run(
-            ["/usr/bin/docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    docker_build_push(engine, ctx, image, (user, password), tmp_path / "busybox-config", buildkit=False)

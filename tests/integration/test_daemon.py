@@ -20,7 +20,7 @@ from plugin.builders.dockerd import DaemonOptions, Dockerd, ping, socket_paths
 from plugin.core.errors import RunError
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
-from tests.support.plugin_run import dockerd_pids_for
+from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace
 from tests.support.services import require, short_tempdir, unmount_below
 
 pytestmark = pytest.mark.integration
@@ -117,19 +117,6 @@ def mount_namespace(pid: int) -> str:
     return os.readlink(f"/proc/{pid}/ns/mnt")
 
 
-def pids_in_namespace(namespace: str) -> list[int]:
-    """Every process whose mount namespace is ``namespace`` (its mounts live as long as one does)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "ns" / "mnt") == namespace:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 class TestFaults:
     """Whatever way dockerd ends, nothing it started or mounted is left, wherever its data root is."""
 
@@ -159,7 +146,7 @@ class TestFaults:
             daemon.start()
         watcher.join()
         assert seen, "dockerd was running while the plugin waited"
-        assert pids_in_namespace(seen[0]) == []
+        assert pids_in_mount_namespace(seen[0]) == []
         assert dockerd_pids_for(workdir / "data") == []
         assert mounts_below(workdir) == []
         assert not (workdir / "run").exists()
@@ -180,7 +167,7 @@ class TestFaults:
             assert (
                 died is not None and "during the build; every process of the build was ended" in died.message
             )
-        assert pids_in_namespace(namespace) == []
+        assert pids_in_mount_namespace(namespace) == []
         assert mounts_below(workdir) == []
         assert not (workdir / "run").exists()
 

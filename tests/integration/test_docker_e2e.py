@@ -8,11 +8,9 @@ is read from its exit status, its output, the file system and /proc.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tarfile
@@ -24,8 +22,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dotenv import dotenv_values
 
+from tests.support.contexts import busybox_context
+from tests.support.docker_workspace import Workspace, new_workspace, remove_workspace
 from tests.support.faultproxy import Fault, fault_proxy
 from tests.support.moto_server import MotoServer, put_image
 from tests.support.plugin_run import (
@@ -36,12 +35,12 @@ from tests.support.plugin_run import (
     OciRegistry,
     PluginRun,
     base_env,
-    dockerd_pids_for,
     ecr_client,
-    processes_with_argv,
     run_plugin,
 )
-from tests.support.services import Registry, require, short_tempdir, unmount_below
+from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
+from tests.support.registry_auth import docker_build_push
+from tests.support.services import Registry, require
 from tests.support.stack import free_port, running_registry
 
 pytestmark = pytest.mark.integration
@@ -50,87 +49,15 @@ TAGS = ["1.0.0", "latest"]
 BUILD_SECRET = "e2e-build-secret-sentinel-4711"
 ECR_PASSWORD = "123456789012-auth-token"  # the token moto issues, and the only password the registry takes
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-KEEP = 'OTHER="keep"\n'
 SLEEP_ARGV = ["/bin/busybox", "sleep", "67"]  # an odd duration, so /proc finds only this test's step
 
 
 # -- fixtures ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Workspace:
-    """One plugin run's files: dockerd storage (not created in advance) and the output files."""
-
-    base: Path
-
-    @property
-    def storage(self) -> Path:
-        return self.base / "docker"
-
-    @property
-    def tmp(self) -> Path:
-        """The plugin's TMPDIR: its run directory (Docker config with the ECR token) goes here."""
-        return self.base / "tmp"
-
-    @property
-    def drone_output(self) -> Path:
-        return self.base / "out" / "drone-output.env"
-
-    @property
-    def artifact(self) -> Path:
-        return self.base / "out" / "artifact.json"
-
-    @property
-    def card(self) -> Path:
-        return self.base / "out" / "card.json"
-
-    def output_env(self) -> dict[str, str]:
-        """Output variables, with DRONE_OUTPUT pre-filled by an earlier step (``OTHER=keep``)."""
-        self.drone_output.parent.mkdir(parents=True, exist_ok=True)
-        self.drone_output.write_text(KEEP)
-        return {
-            "DRONE_OUTPUT": str(self.drone_output),
-            "PLUGIN_ARTIFACT_FILE": str(self.artifact),
-            "DRONE_CARD_PATH": str(self.card),
-        }
-
-    def drone_values(self) -> dict[str, str | None]:
-        """DRONE_OUTPUT as python-dotenv reads it (the grammar the plugin writes for)."""
-        return dict(dotenv_values(self.drone_output, interpolate=False))
-
-    def assert_no_temp_files_left(self) -> None:
-        assert list(self.tmp.iterdir()) == []
-
-    def assert_no_outputs(self) -> None:
-        assert self.drone_output.read_text() == KEEP
-        assert not self.artifact.exists()
-        assert not self.card.exists()
-
-
-def new_workspace() -> Workspace:
-    return Workspace(Path(short_tempdir("e2e-")))  # under /tmp: unix socket paths stay short
-
-
-def remove_workspace(workspace: Workspace) -> None:
-    unmount_below(str(workspace.base))
-    shutil.rmtree(workspace.base, ignore_errors=True)
-
-
-@pytest.fixture
-def workspace() -> Iterator[Workspace]:
-    require("dockerd", root=True)
-    made = new_workspace()
-    yield made
-    remove_workspace(made)
-
-
 def make_context(root: Path, dockerfile: str) -> Path:
     """A build context with a static busybox (no base image needed) and the given Dockerfile."""
-    require("busybox")
-    root.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    (root / "Dockerfile").write_text(dockerfile)
-    return root
+    return busybox_context(root, dockerfile)
 
 
 @pytest.fixture(scope="module")
@@ -586,22 +513,9 @@ class TestBaseImageRegistry:
         """A private registry (its own credentials) holding a busybox base image."""
         with running_registry(tmp_path / "base-registry", "puller", self.PASSWORD) as base:
             context = make_context(tmp_path / "base", "FROM scratch\nCOPY busybox /bin/busybox\n")
-            config = tmp_path / "base-config"
-            config.mkdir()
-            auth = base64.b64encode(f"puller:{self.PASSWORD}".encode()).decode()
-            (config / "config.json").write_text(json.dumps({"auths": {base.host: {"auth": auth}}}))
-            env = {
-                "PATH": "/usr/sbin:/usr/bin",
-                "DOCKER_HOST": dockerd_engine,
-                "DOCKER_CONFIG": str(config),
-                "DOCKER_BUILDKIT": "1",
-            }
             image = f"{base.host}/base/busybox:1"
-            for argv in (["build", "--network=host", f"--tag={image}", str(context)], ["push", image]):
-                done = subprocess.run(
-                    ["docker", *argv], env=env, capture_output=True, text=True, timeout=120, check=False
-                )
-                assert done.returncode == 0, done.stderr
+            login, config = ("puller", self.PASSWORD), tmp_path / "base-config"
+            docker_build_push(dockerd_engine, context, image, login, config, "--network=host", buildkit=True)
             yield base, image
 
     def test_base_image_comes_from_a_private_registry(
@@ -684,16 +598,6 @@ def sleeping_600_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def in_mount_namespace(namespace: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.readlink(entry / "ns" / "mnt") == namespace:
-                    found.append(int(entry.name))
-    return found
-
-
 def mounts_below(root: Path) -> list[str]:
     with open("/proc/self/mounts", encoding="utf-8") as f:
         return [line.split()[1] for line in f if line.split()[1].startswith(str(root))]
@@ -726,7 +630,7 @@ class TestDaemonFaults:
         assert "during the build; every process of the build was ended with it" in result.stderr
         assert processes_with_argv(SLEEP_600) == []
         assert dockerd_pids_for(workspace.storage) == []
-        assert in_mount_namespace(namespace) == []
+        assert pids_in_mount_namespace(namespace) == []
         assert mounts_below(workspace.base) == []
         workspace.assert_no_temp_files_left()  # the run dir (Docker config, dockerd's sockets) is gone
         workspace.assert_no_outputs()

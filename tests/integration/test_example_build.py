@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -19,22 +18,18 @@ import pytest
 from plugin.exec.runner import Runner
 from plugin.exec.steps import Step
 from plugin.registry.dockerconfig import write_docker_config
+from tests.support.contexts import example_app
 from tests.support.services import Registry, require
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCKER = "/usr/bin/docker"  # Debian's 20.10 CLI: BuildKit built in (the 28.x CLI needs buildx)
 SECRET = "example-s3cr3t-value"
 
 
 @pytest.fixture(scope="module")
 def example_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require("busybox")
-    context = tmp_path_factory.mktemp("app")
-    shutil.copy(ROOT / "examples" / "app" / "Dockerfile", context)
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(context)], check=True)
-    return context
+    return example_app(tmp_path_factory.mktemp("app"))
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ digests even with PLUGIN_SOURCE_DATE_EPOCH, which is why PLUGIN_REPRODUCIBLE is 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_docker_e2e import Workspace, app_env, new_workspace, remove_workspace
+from tests.integration.test_docker_e2e import app_env
+from tests.support.docker_workspace import Workspace
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import OciRegistry, ecr_client, run_plugin
-from tests.support.services import Registry, require
+from tests.support.services import Registry
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +27,6 @@ CI = {
     "DRONE_REPO_NAME": "web",
     "DRONE_REPO_NAMESPACE": "team",
 }
-
-
-@pytest.fixture
-def workspace() -> Iterator[Workspace]:
-    require("dockerd", root=True)
-    made = new_workspace()
-    yield made
-    remove_workspace(made)
 
 
 @pytest.fixture

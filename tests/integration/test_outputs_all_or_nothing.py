@@ -8,31 +8,18 @@ faults are real: a directory or file marked immutable (``chattr +i``), which sto
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
+from tests.support.chattr import immutable
 from tests.support.moto_server import MotoServer, put_image
 from tests.support.plugin_run import base_env, ecr_client, run_plugin
-from tests.support.services import require
 
 pytestmark = pytest.mark.integration
 
 REPORTED = b'my-dashed-key=dash\nMSG=fix #12 and #13\nQUOTED="first line\nsecond line"\n'
-
-
-@contextmanager
-def immutable(path: Path) -> Iterator[None]:
-    require("chattr", root=True)
-    subprocess.run(["chattr", "+i", str(path)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 @pytest.fixture

@@ -25,17 +25,17 @@ import pytest
 
 from plugin.builders.dockerd import _mounts_under
 from tests.integration.test_kaniko_run import DIGEST, FAKE_EXECUTOR, kaniko_flags
+from tests.support.contexts import busybox_context
 from tests.support.moto_server import ACCOUNT, MotoServer, put_image
 from tests.support.plugin_run import (
     ROOT,
     LivePlugin,
     base_env,
-    dockerd_pids_for,
     drone_output_values,
     ecr_client,
-    processes_with_argv,
     run_plugin,
 )
+from tests.support.procs import dockerd_pids_for, processes_with_argv
 from tests.support.services import Registry, require, short_tempdir, unmount_below
 from tests.support.stack import free_port
 
@@ -55,13 +55,8 @@ def base() -> Iterator[Path]:
 
 
 def context(base: Path) -> Path:
-    root = base / "app"
-    root.mkdir()
-    subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh"), str(root)], check=True)
-    (root / "Dockerfile").write_text(
-        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "true"]\n'
-    )
-    return root
+    dockerfile = 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "true"]\n'
+    return busybox_context(base / "app", dockerfile)
 
 
 def docker_env(moto: MotoServer, host: str, base: Path, repo: str, **extra: str) -> dict[str, str]:

@@ -14,18 +14,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_docker_e2e import (
-    KEEP,
-    Workspace,
-    app_env,
-    new_workspace,
-    remove_workspace,
-)
+from tests.integration.test_docker_e2e import app_env
 from tests.support.cmdline import CmdlinePoller
 from tests.support.cosign import (
     KeyPair,
@@ -36,9 +29,10 @@ from tests.support.cosign import (
     push_small_image,
     verify,
 )
+from tests.support.docker_workspace import KEEP, Workspace
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import PluginRun, ecr_client, run_plugin
-from tests.support.services import Registry, require
+from tests.support.services import Registry
 from tests.support.stack import free_port, running_registry
 
 pytestmark = pytest.mark.integration
@@ -53,26 +47,12 @@ def key_pair(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
     return generate_key_pair(tmp_path_factory.mktemp("cosign-key"), PASSWORD)
 
 
-@pytest.fixture
-def workspace() -> Iterator[Workspace]:
-    require("dockerd", root=True)
-    made = new_workspace()
-    yield made
-    remove_workspace(made)
-
-
 @pytest.fixture(scope="module")
 def small_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("signed")
     (root / "hello.txt").write_text("signed by the plugin\n")
     (root / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\n")
     return root
-
-
-def secrets_of(key: KeyPair) -> list[str]:
-    """What must never be seen: the password and every line of the key's body."""
-    body = [line for line in key.private_pem.splitlines() if line and not line.startswith("-----")]
-    return [key.password, *body]
 
 
 def signing_env(
@@ -113,9 +93,9 @@ class TestSignedPush:
         key_pair: KeyPair, tmp_path: Path,
     ):  # fmt: skip
         env = signing_env(moto_server, registry, workspace, small_context, "signed/app", key_pair)
-        result, poller = run_watched(env, secrets_of(key_pair))
+        result, poller = run_watched(env, key_pair.secrets)
         assert result.returncode == 0, result.output[-4000:]
-        assert_nothing_leaked(result, poller, secrets_of(key_pair))
+        assert_nothing_leaked(result, poller, key_pair.secrets)
         assert poller.saw("--key=env://COSIGN_PRIVATE_KEY"), "cosign sign was never seen running"
 
         digest = registry.digest("signed/app", "1.0.0")
@@ -163,9 +143,9 @@ class TestSignedPush:
                 moto_server, registry, workspace, small_context, "signed/twice", key_pair,
                 PLUGIN_COSIGN_PRIVATE_KEY=str(key_pair.private_path), PLUGIN_EXTRA_REGISTRIES=second.host,
             )  # fmt: skip
-            result, poller = run_watched(env, secrets_of(key_pair))
+            result, poller = run_watched(env, key_pair.secrets)
             assert result.returncode == 0, result.output[-4000:]
-            assert_nothing_leaked(result, poller, secrets_of(key_pair))
+            assert_nothing_leaked(result, poller, key_pair.secrets)
             assert signs(result) == 2
             digest = registry.digest("signed/twice", "1.0.0")
             assert digest

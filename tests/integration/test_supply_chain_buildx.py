@@ -12,8 +12,6 @@ two builds of one commit (with the files' times changed in between), and the sig
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,7 +34,8 @@ from tests.support.cosign import (
     push_small_image,
     verify,
 )
-from tests.support.services import Registry, require
+from tests.support.gitrepo import commit_everything, touch_everything
+from tests.support.services import Registry
 
 pytestmark = pytest.mark.integration
 # test_buildx_buildkit's fixtures: the engine with BuildKit loaded, the user's config, the runner.
@@ -58,33 +57,6 @@ CI = {
 }
 
 
-def git_checkout(ctx: Path) -> str:
-    """``git init`` + one commit of everything in ``ctx`` with a fixed committer time; returns its id."""
-    require("git")
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_DATE": f"@{COMMIT_TIME} +0200",
-        "GIT_AUTHOR_DATE": f"@{COMMIT_TIME} +0200",
-    }
-    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "one commit"]):
-        subprocess.run(["git", "-C", str(ctx), *argv], env=env, check=True)
-    done = subprocess.run(
-        ["git", "-C", str(ctx), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def touch_everything(ctx: Path) -> None:
-    """New file times, as a fresh clone of the same commit has."""
-    for path in ctx.rglob("*"):
-        if ".git" not in path.parts:
-            os.utime(path, (COMMIT_TIME + 99999, COMMIT_TIME + 99999))
-
-
 class TestSignedLabelledReproducible:
     def test_two_builds_of_one_commit_same_digest_with_labels_annotations_and_a_signature(
         self, buildx: Buildx, registry: Registry, tmp_path: Path
@@ -95,9 +67,9 @@ class TestSignedLabelledReproducible:
             f"ARG BASE_TAG=0\nFROM {registry.host}/supply/base:${{BASE_TAG}}\nCOPY busybox /bin/busybox\n"
         )
         ctx = context(tmp_path / "ctx", dockerfile, {"app.txt": b"the app\n"})
-        head = git_checkout(ctx)
+        head = commit_everything(ctx, COMMIT_TIME, "+0200")
         key = generate_key_pair(tmp_path / "key", PASSWORD)
-        secrets = (PASSWORD, *[line for line in key.private_pem.splitlines() if not line.startswith("-----")])
+        secrets = tuple(key.secrets)
 
         def env(out: Path, tags: str) -> dict[str, str]:
             found = buildx.env("supply/app", ctx, outputs(out), PLUGIN_TAGS=tags, **CI)
@@ -118,7 +90,7 @@ class TestSignedLabelledReproducible:
         first = buildx.run(env(tmp_path / "1", "2.0.0,latest"), secrets)
         assert first.returncode == 0, first.output[-4000:]
         assert f"commit {head[:12]}" in first.output  # the source date's origin is logged
-        touch_everything(ctx)
+        touch_everything(ctx, COMMIT_TIME + 99999)
         second = buildx.run(env(tmp_path / "2", "2.0.0,latest"), secrets)  # a rebuild: same commit, tags
         assert second.returncode == 0, second.output[-4000:]
 

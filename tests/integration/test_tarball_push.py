@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
+from tests.support.contexts import busybox_context
 from tests.support.moto_server import MotoServer
 from tests.support.plugin_run import base_env, run_plugin
-from tests.support.services import Registry, require, short_tempdir
+from tests.support.services import Registry, short_tempdir
 
 DOCKER = "/usr/bin/docker"
 
@@ -35,13 +36,9 @@ def docker(engine: str, *args: str, config: Path | None = None) -> str:
 @pytest.fixture(scope="module")
 def tarball(dockerd_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """busybox on scratch, built and `docker save`d by a real engine."""
-    require("busybox")
     root = tmp_path_factory.mktemp("tarball")
-    context = root / "ctx"
-    context.mkdir()
-    subprocess.run(["bash", "scripts/prepare-example.sh", str(context)], check=True)
-    (context / "Dockerfile").write_text(
-        'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "pushed-ok"]\n'
+    context = busybox_context(
+        root / "ctx", 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "pushed-ok"]\n'
     )
     docker(dockerd_engine, "build", "--network=host", "--tag=local/tarball:src", str(context))
     path = root / "image.tar"

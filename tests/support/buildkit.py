@@ -2,8 +2,8 @@
 
 - ``buildx_plugin_dir()``: Debian trixie's ``docker-buildx`` (the binary the plugin image ships),
   taken from the ``.deb`` in the host's Debian mirror pool (sha256-pinned) and extracted with
-  ``dpkg-deb``; trixie is never added to the host's apt sources. The docker CLI finds it through a
-  Docker config directory's ``cli-plugins/`` (``buildx_config_dir``).
+  ``dpkg-deb`` (tests/support/debs.py); trixie is never added to the host's apt sources. The docker
+  CLI finds it through a Docker config directory's ``cli-plugins/`` (``buildx_config_dir``).
 - ``buildkit_tar()``: the minimal BuildKit image of ``<checkout>/../shared/tools/buildkit/README.md``
   (static buildkitd/buildctl v0.32.2, the host's runc and its libraries, CA bundle, working dirs),
   written directly in ``docker save`` format (one layer, fixed timestamps: the same bytes every time),
@@ -29,10 +29,11 @@ import struct
 import subprocess
 import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.debs import DebFile, file_from_deb, missing, sha256_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "tools" / "buildkit"
@@ -45,72 +46,22 @@ BUILDKIT_SHA256 = {
     "buildctl": "d6522fab310d8420ab2a467d73869f4657a759767fe284ede93069004b968119",
 }
 RUNC = Path("/usr/sbin/runc")
-BUILDX_DEB = "pool/main/d/docker-buildx/docker-buildx_0.13.1+ds1-3_amd64.deb"
-BUILDX_DEB_SHA256 = "fcf8c48204d1603c8f209451d7827eb91bf30759578baf7704e9e1a87e5f1d7f"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
+BUILDX_DEB = DebFile(
+    "pool/main/d/docker-buildx/docker-buildx_0.13.1+ds1-3_amd64.deb",
+    "fcf8c48204d1603c8f209451d7827eb91bf30759578baf7704e9e1a87e5f1d7f",
+    "usr/libexec/docker/cli-plugins/docker-buildx",
+)
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _EPOCH = 0
-
-
-def missing(why: str) -> None:
-    """Fail in CI (a part the suite needs is absent), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI: {why}", pytrace=False)
-    pytest.skip(why)
 
 
 # -- buildx ------------------------------------------------------------------------------------------
 
 
-def debian_mirror() -> str:
-    """The host's first http(s) Debian mirror (one-line or deb822 apt sources)."""
-    texts = []
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
-        try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-    for text in texts:
-        for match in re.finditer(
-            r"(?:^deb\s+(?:\[[^]]*\]\s+)?|^URIs:\s*)(https?://\S+/debian)/?\s", text, re.M
-        ):
-            return match[1]
-    return DEFAULT_MIRROR
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def buildx_plugin_dir() -> Path:
     """A directory holding ``docker-buildx`` (0.13.1, Debian trixie's), fetched and extracted once."""
     target = WORK / "cli-plugins"
-    binary = target / "docker-buildx"
-    if binary.is_file():
-        return target
-    if shutil.which("dpkg-deb") is None:
-        missing("dpkg-deb is needed to unpack docker-buildx")
-    WORK.mkdir(parents=True, exist_ok=True)
-    deb = WORK / Path(BUILDX_DEB).name
-    if not deb.is_file() or _sha256(deb) != BUILDX_DEB_SHA256:
-        url = f"{debian_mirror()}/{BUILDX_DEB}"
-        try:
-            with urllib.request.urlopen(url, timeout=120) as response, deb.open("wb") as out:
-                shutil.copyfileobj(response, out)
-        except OSError as exc:
-            missing(f"cannot download {url}: {exc}")
-        if _sha256(deb) != BUILDX_DEB_SHA256:
-            deb.unlink()
-            missing(f"{url} does not have the pinned sha256 {BUILDX_DEB_SHA256}")
-    with tempfile.TemporaryDirectory(dir=WORK) as unpacked:
-        subprocess.run(["dpkg-deb", "-x", str(deb), unpacked], check=True)
-        target.mkdir(parents=True, exist_ok=True)
-        found = Path(unpacked) / "usr/libexec/docker/cli-plugins/docker-buildx"
-        os.replace(found, binary)
+    file_from_deb(BUILDX_DEB, WORK, target / "docker-buildx")
     return target
 
 
@@ -189,7 +140,7 @@ def _layer() -> bytes:
 def _inputs_key() -> str:
     digest = hashlib.sha256()
     for path in (SHARED / "buildkitd.gz", SHARED / "buildctl.gz", RUNC, Path(__file__)):
-        digest.update(path.read_bytes() if path.stat().st_size < (1 << 22) else _sha256(path).encode())
+        digest.update(path.read_bytes() if path.stat().st_size < (1 << 22) else sha256_file(path).encode())
     return digest.hexdigest()[:16]
 
 

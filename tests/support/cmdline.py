@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
+
+from tests.support.procs import cmdlines
 
 
 @dataclass
@@ -41,16 +42,7 @@ class CmdlinePoller:
     def _poll(self) -> None:
         wanted = [s.encode() for s in self.sentinels]
         while not self._stop.is_set():
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    raw = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                if not raw:
-                    continue
-                pid = int(entry.name)
+            for pid, raw in cmdlines():
                 argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
                 self.seen.add(tuple(argv))
                 if any(s in raw for s in wanted):

@@ -2,7 +2,7 @@
 
 ``cosign_binary()`` is Debian trixie's ``cosign`` (the binary both plugin images ship), taken from
 the ``.deb`` in the host's Debian mirror pool (sha256-pinned) and unpacked with ``dpkg-deb`` under
-``.work/cosign/``, as tests/support/buildkit.py does for docker-buildx: trixie is never added to
+``.work/cosign/``, by tests/support/debs.py, as for docker-buildx: trixie is never added to
 the host's apt sources. It is dynamically linked against glibc only (>= 2.34), so it runs on
 bookworm. A missing part fails in CI and skips elsewhere.
 """
@@ -10,22 +10,23 @@ bookworm. A missing part fails in CI and skips elsewhere.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from tests.support.buildkit import _sha256, debian_mirror, missing
+from tests.support.debs import DebFile, file_from_deb
+from tests.support.registry_auth import docker_config_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / ".work" / "cosign"
-COSIGN_DEB = "pool/main/c/cosign/cosign_2.5.0-2+b5_amd64.deb"
-COSIGN_DEB_SHA256 = "3b6eadd27f3c4c00bfa7eab5c2397a6a15a763630c7a1d40d06ff60d24799eef"
+COSIGN_DEB = DebFile(
+    "pool/main/c/cosign/cosign_2.5.0-2+b5_amd64.deb",
+    "3b6eadd27f3c4c00bfa7eab5c2397a6a15a763630c7a1d40d06ff60d24799eef",
+    "usr/bin/cosign",
+    timeout=300,
+)
 MANIFEST_TYPES = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
@@ -39,27 +40,7 @@ MANIFEST_TYPES = ", ".join(
 def cosign_dir() -> Path:
     """A directory holding ``cosign`` (2.5.0, Debian trixie's), fetched and unpacked once."""
     target = WORK / "bin"
-    binary = target / "cosign"
-    if binary.is_file():
-        return target
-    if shutil.which("dpkg-deb") is None:
-        missing("dpkg-deb is needed to unpack cosign")
-    WORK.mkdir(parents=True, exist_ok=True)
-    deb = WORK / Path(COSIGN_DEB).name
-    if not deb.is_file() or _sha256(deb) != COSIGN_DEB_SHA256:
-        url = f"{debian_mirror()}/{COSIGN_DEB}"
-        try:
-            with urllib.request.urlopen(url, timeout=300) as response, deb.open("wb") as out:
-                shutil.copyfileobj(response, out)
-        except OSError as exc:
-            missing(f"cannot download {url}: {exc}")
-        if _sha256(deb) != COSIGN_DEB_SHA256:
-            deb.unlink()
-            missing(f"{url} does not have the pinned sha256 {COSIGN_DEB_SHA256}")
-    with tempfile.TemporaryDirectory(dir=WORK) as unpacked:
-        subprocess.run(["dpkg-deb", "-x", str(deb), unpacked], check=True)
-        target.mkdir(parents=True, exist_ok=True)
-        os.replace(Path(unpacked) / "usr/bin/cosign", binary)
+    file_from_deb(COSIGN_DEB, WORK, target / "cosign")
     return target
 
 
@@ -77,6 +58,12 @@ class KeyPair:
     private_path: Path
     public_path: Path
 
+    @property
+    def secrets(self) -> list[str]:
+        """What must never be seen: the password and every line of the key's body."""
+        body = [line for line in self.private_pem.splitlines() if line and not line.startswith("-----")]
+        return [self.password, *body]
+
 
 def generate_key_pair(folder: Path, password: str) -> KeyPair:
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,11 +77,8 @@ def generate_key_pair(folder: Path, password: str) -> KeyPair:
 
 def docker_config(folder: Path, host: str, username: str, password: str) -> Path:
     """A Docker config directory with one registry login (for cosign verify)."""
-    import base64  # noqa: PLC0415
-
     folder.mkdir(parents=True, exist_ok=True)
-    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-    (folder / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+    (folder / "config.json").write_text(docker_config_json({host: (username, password)}))
     return folder
 
 

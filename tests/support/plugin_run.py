@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
 import json
 import os
 import subprocess
@@ -181,42 +180,6 @@ def ecr_client(moto_url: str) -> Any:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-
-
-def dockerd_pids_for(data_root: str | Path) -> list[int]:
-    """PIDs of dockerd processes whose --data-root is ``data_root`` (read from /proc/*/cmdline)."""
-    wanted = str(data_root)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        args = [a.decode(errors="replace") for a in argv if a]
-        if not args or Path(args[0]).name != "dockerd":
-            continue
-        pairs = set(itertools.pairwise(args))
-        if ("--data-root", wanted) in pairs or f"--data-root={wanted}" in args:
-            found.append(int(entry.name))
-    return found
-
-
-def processes_with_argv(argv: list[str]) -> list[int]:
-    """PIDs of processes whose command line is exactly ``argv``."""
-    wanted = [a.encode() for a in argv]
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = [a for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
-        except OSError:
-            continue
-        if args == wanted:
-            found.append(int(entry.name))
-    return found
 
 
 _MANIFEST_TYPES = ", ".join(

@@ -106,10 +106,14 @@ class Registry:
     def url(self) -> str:
         return f"http://{self.host}"
 
-    def _get(self, path: str, **headers: str) -> requests.Response:
+    def _get(self, path: str, timeout: float = 10, **headers: str) -> requests.Response:
         return requests.get(
-            f"{self.url}{path}", auth=(self.username, self.password), headers=headers, timeout=10
+            f"{self.url}{path}", auth=(self.username, self.password), headers=headers, timeout=timeout
         )
+
+    def manifest_response(self, repository: str, reference: str, accept: str) -> requests.Response:
+        """The registry's answer to a GET of ``repository:reference``'s manifest (any status)."""
+        return self._get(f"/v2/{repository}/manifests/{reference}", timeout=20, Accept=accept)
 
     def tags(self, repository: str) -> list[str]:
         """The repository's tags, sorted ([] if the repository does not exist)."""
@@ -129,7 +133,7 @@ class Registry:
                 "application/vnd.oci.image.index.v1+json",
             ]
         )
-        response = self._get(f"/v2/{repository}/manifests/{reference}", Accept=accept)
+        response = self.manifest_response(repository, reference, accept)
         if response.status_code == 404:
             return None
         response.raise_for_status()

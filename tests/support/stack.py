@@ -124,7 +124,9 @@ def running_registry(
     """Debian's docker-registry on a free loopback port, with one bcrypt htpasswd user."""
     root.mkdir(parents=True, exist_ok=True)
     htpasswd = root / "htpasswd"
-    entry = subprocess.run([HTPASSWD, "-Bbn", username, password], check=True, capture_output=True, text=True)
+    entry = subprocess.run(  # the password on stdin (-i), never on an argv other test runs can read
+        [HTPASSWD, "-Bin", username], input=password, check=True, capture_output=True, text=True
+    )
     htpasswd.write_text(entry.stdout.strip() + "\n")
     port = free_port()
     config = root / "config.yml"

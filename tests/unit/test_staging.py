@@ -7,27 +7,13 @@ immutable (``chattr +i``, which stops root too), the way a read-only output dire
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from plugin.core.errors import RunError
 from plugin.run.staging import StagedFiles
-from tests.support.services import require
-
-
-@contextmanager
-def immutable(path: Path) -> Iterator[None]:
-    """``chattr +i`` for the duration: no rename over it, no new file in it (for root too)."""
-    require("chattr", root=True)
-    subprocess.run(["chattr", "+i", str(path)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
+from tests.support.chattr import immutable
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from plugin.exec import proctree
+from tests.support.procs import living_with_arg
 
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,18 +67,7 @@ DRIVER = textwrap.dedent(
 
 def marked(marker: str) -> list[int]:
     """PIDs of living processes whose command line carries ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in argv and state != "Z":
-            found.append(int(entry.name))
-    return found
+    return living_with_arg(marker)
 
 
 def start(*args: str) -> subprocess.Popen[str]:
