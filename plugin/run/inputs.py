@@ -241,7 +241,11 @@ def output_places(r: Resolved) -> list[Problem]:
                 problems.append(Problem(variable, path, f"a file of its own ({seen[real]} names it too)"))
             seen.setdefault(real, variable)
     if s.tar_path and ctx.output_file and not envfile.representable(s.tar_path):
-        why = "a path DRONE_OUTPUT can carry (no ' together with a backslash, $ or \")"
+        # envfile.representable, in words: the path is written to DRONE_OUTPUT as IMAGE_TAR_PATH
+        why = (
+            "a path DRONE_OUTPUT can carry as IMAGE_TAR_PATH: no backslash or carriage return, "
+            "and no ' together with \" or $ (rename the tarball, e.g. image.tar)"
+        )
         problems.append(Problem("PLUGIN_TAR_PATH", s.tar_path, why))
     return problems
 
