@@ -44,6 +44,8 @@ class Prepared:
     decision: TagDecision | None = None
     repositories: list[dict[str, Any]] = field(default_factory=list)
     pushed: Manifest | None = None  # what the first tag points to, when the builder read it back
+    # what the build made for output files the user named; written with the outputs (BuildResult.files)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def push_tags(self) -> list[str]:

@@ -260,6 +260,27 @@ class TestChecks:
             Problem("PLUGIN_TAR_PATH", f"{ws}/out.json", "a file of its own (DRONE_CARD_PATH names it too)"),
         ]
 
+    @pytest.mark.parametrize(
+        ("builder", "variable"),
+        [
+            ("buildx", "PLUGIN_METADATA_FILE"),
+            ("buildx", "PLUGIN_CACHE_METRICS_FILE"),
+            ("kaniko", "PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE"),
+            ("kaniko", "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE"),
+        ],
+    )
+    def test_the_files_a_build_makes_are_outputs_too(self, ws, builder, variable):
+        """Staged with DRONE_OUTPUT, so checked like it before any AWS call: not a directory, not shared."""
+        (ws / "kaniko").mkdir()
+        env = {"PLUGIN_BUILDER": builder, "KANIKO_DIR": str(ws / "kaniko")}
+        assert problems(ws, **env, **{variable: str(ws)}) == [
+            Problem(variable, str(ws), "a file path (it is a directory)")
+        ]
+        shared = {variable: f"{ws}/out.json", "PLUGIN_ARTIFACT_FILE": f"{ws}/out.json"}
+        assert problems(ws, **env, **shared) == [
+            Problem(variable, f"{ws}/out.json", "a file of its own (PLUGIN_ARTIFACT_FILE names it too)")
+        ]
+
     CANNOT_CARRY = (
         "a path DRONE_OUTPUT can carry as IMAGE_TAR_PATH: no backslash or carriage return, "
         "and no ' together with \" or $ (rename the tarball, e.g. image.tar)"
