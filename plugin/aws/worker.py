@@ -11,7 +11,12 @@ stays small while it supervises the builder, and the worker's is given back when
 The worker logs like the plugin (same stream, format and Redactor secrets, sent with the job). It
 ignores SIGINT and SIGTERM (the plugin handles them and ends it), and dies with the plugin
 (PR_SET_PDEATHSIG). Without a worker (the plugin called in-process, as the tests do, or
-``BUILD_PUSH_ECR_WORKER=off``) ``run_job`` does the same work in the calling process.
+``PLUGIN_AWS_WORKER=false``) ``run_job`` does the same work in the calling process.
+
+PLUGIN_AWS_WORKER (alias ``BUILD_PUSH_ECR_WORKER``) is a setting of the model like any other; the fork
+happens before the model is loaded, so ``wanted`` reads the same variables with the same spellings
+(``tests/unit/test_worker_switch.py`` holds them together), and the settings' value decides in
+``run_job`` (a false from PLUGIN_ENV_FILE ends the forked worker unused).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pickle
 import signal
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from plugin.core.errors import EXIT_BUG, PluginError, RunError
@@ -29,7 +34,9 @@ from plugin.core.errors import EXIT_BUG, PluginError, RunError
 if TYPE_CHECKING:
     from plugin.aws.job import EcrJob, EcrOutcome
 
-SWITCH = "BUILD_PUSH_ECR_WORKER"  # "off": no worker process (the ECR work runs in the plugin itself)
+# The settings' aws_worker field, in its order (first non-empty wins); false: no worker process.
+SWITCHES = ("PLUGIN_AWS_WORKER", "BUILD_PUSH_ECR_WORKER")
+_OFF = ("false", "0", "no", "off")  # config.types' false spellings (pydantic is not loaded yet)
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
 
@@ -95,10 +102,16 @@ class Worker:
 _CURRENT: Worker | None = None
 
 
+def wanted(env: Mapping[str, str]) -> bool:
+    """PLUGIN_AWS_WORKER as the settings read it (a junk value forks: the settings then refuse it)."""
+    value = next((v.strip() for name in SWITCHES if (v := env.get(name, "")).strip()), "")
+    return value.lower() not in _OFF
+
+
 def prefork() -> Worker | None:
     """Fork the worker (``python -m plugin`` only: call it before any thread exists)."""
     global _CURRENT  # noqa: PLW0603 - one worker per process, like the Redactor
-    if os.environ.get(SWITCH, "").lower() in ("off", "0", "false", "no"):
+    if not wanted(os.environ):
         return None
     job_r, job_w = os.pipe()
     answer_r, answer_w = os.pipe()
@@ -120,12 +133,14 @@ def prefork() -> Worker | None:
     return _CURRENT
 
 
-def run_job(job: EcrJob) -> EcrOutcome:
-    """The ECR work: in the worker when there is one (once), else here."""
+def run_job(job: EcrJob, *, in_worker: bool = True) -> EcrOutcome:
+    """The ECR work: in the worker when there is one (once) and ``in_worker``, else here."""
     global _CURRENT
     worker, _CURRENT = _CURRENT, None
-    if worker is not None:
+    if worker is not None and in_worker:
         return worker.run(job)
+    if worker is not None:  # PLUGIN_AWS_WORKER=false came with PLUGIN_ENV_FILE, after the fork
+        worker.close()
     from plugin.aws.work import run_job as run_here  # noqa: PLC0415 - the AWS SDK, only now
 
     return run_here(job)

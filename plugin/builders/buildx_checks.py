@@ -7,6 +7,7 @@ they are refused here first, by name, instead of failing half-way through a buil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,8 +17,12 @@ from plugin.core.errors import Problem
 
 OUTPUT_FORMATS = ("docker", "oci", "tar")
 PROVENANCE_VALUES = ("false", "true", "min", "max")
-# PLUGIN_BUILDX_OPTIONS entries that would undo PLUGIN_SINGLE_MANIFEST.
-_ATTESTING_OPTIONS = ("--attest", "--provenance", "--sbom", "--output", "-o", "--push", "--platform")
+# PLUGIN_BUILDX_OPTIONS(_SEMICOLON) flags that would undo PLUGIN_SINGLE_MANIFEST (-o is --output).
+_ATTESTING_OPTIONS = ("--attest", "--provenance", "--sbom", "--output", "--push", "--platform")
+_UNDOES_SINGLE_MANIFEST = (
+    "none of --attest, --provenance, --sbom, --output (-o), --push, --platform with PLUGIN_SINGLE_MANIFEST"
+)
+_LONG_FLAG = re.compile(r"(--[^=\s]+)(?:[=\s](.*))?", re.DOTALL)
 _CONTAINER_HINT = (
     "the docker driver cannot attach attestations: set PLUGIN_BUILDER_DRIVER=docker-container (or remote)"
 )
@@ -38,16 +43,33 @@ def _provenance_problem(value: str) -> Problem | None:
     return Problem("PLUGIN_PROVENANCE", value, "false, true, min, max or a buildx spec (mode=max,...)")
 
 
-def _options_undoing_single_manifest(settings: Settings) -> list[str]:
-    options = settings.buildx_options + settings.buildx_options_semicolon
+def _flag(option: str) -> tuple[str, str | None]:
+    """An entry's long flag and its value (None: the value is the next entry), as the docker CLI reads
+    it: ``--output=x`` (or ``--output x`` in one entry); the short ``-o`` as ``-o x``, ``-o=x``, ``-ox``."""
+    text = option.strip()
+    if text.startswith("-o"):
+        value = text[2:].removeprefix("=").strip()
+        return "--output", value or None
+    match = _LONG_FLAG.fullmatch(text)
+    if match is None:
+        return text, None
+    return match[1], None if match[2] is None else match[2].strip()
+
+
+def _options_undoing_single_manifest(options: list[str]) -> list[str]:
+    """The entries that undo the single manifest; a bare flag is shown with the entry after it."""
     found = []
-    for option in options:
-        flag = option.split("=", 1)[0].strip()
-        value = option.partition("=")[2].strip().lower()
-        if flag in ("--provenance", "--sbom") and value == "false":
+    for i, option in enumerate(options):
+        flag, value = _flag(option)
+        if flag not in _ATTESTING_OPTIONS:
             continue
-        if flag in _ATTESTING_OPTIONS:
-            found.append(option)
+        shown = option.strip()
+        if value is None and flag != "--push" and options[i + 1 :] and not options[i + 1].startswith("-"):
+            value = options[i + 1].strip()
+            shown = f"{shown} {value}"
+        if flag in ("--provenance", "--sbom") and (value or "").lower() == "false":
+            continue
+        found.append(shown)
     return found
 
 
@@ -66,15 +88,11 @@ def _single_manifest_problems(settings: Settings) -> list[Problem]:
         )
     if settings.sbom:
         problems.append(Problem("PLUGIN_SBOM", "true", "false or unset with PLUGIN_SINGLE_MANIFEST"))
-    undoing = _options_undoing_single_manifest(settings)
-    if undoing:
+    if undoing := _options_undoing_single_manifest(settings.buildx_options):
+        problems.append(Problem("PLUGIN_BUILDX_OPTIONS", " ".join(undoing), _UNDOES_SINGLE_MANIFEST))
+    if undoing := _options_undoing_single_manifest(settings.buildx_options_semicolon):
         problems.append(
-            Problem(
-                "PLUGIN_BUILDX_OPTIONS",
-                " ".join(undoing),
-                "none of --attest, --provenance, --sbom, --output, --push, --platform with "
-                "PLUGIN_SINGLE_MANIFEST",
-            )
+            Problem("PLUGIN_BUILDX_OPTIONS_SEMICOLON", " ".join(undoing), _UNDOES_SINGLE_MANIFEST)
         )
     return problems
 

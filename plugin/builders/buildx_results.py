@@ -13,11 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from plugin.core.atomic import write_atomic
-from plugin.core.errors import RunError
 
 _STATUS = re.compile(r"^#(\d+) (DONE|CACHED|ERROR|CANCELED)\b(?: ([0-9.]+)s)?")
 _HEADER = re.compile(r"^#(\d+) \[(?!internal\]|auth\])[^\]]*\] \S")
@@ -60,14 +56,9 @@ class BuildWatch:
         return {"total_layers": sum(counts.values()), **counts, "layers": layers}
 
 
-def write_metrics(path: str, metrics: dict[str, Any]) -> None:
-    """PLUGIN_CACHE_METRICS_FILE: the JSON, written atomically (parent directories made)."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, json.dumps(metrics, indent="\t").encode(), 0o644)
-    except OSError as err:
-        raise RunError(f"cannot write the cache metrics file {target}: {err.strerror or err}") from err
+def metrics_bytes(metrics: dict[str, Any]) -> bytes:
+    """PLUGIN_CACHE_METRICS_FILE's content (tab-indented JSON, as buildx-ecr writes it)."""
+    return json.dumps(metrics, indent="\t").encode("utf-8")
 
 
 # -- platforms ---------------------------------------------------------------------------------------

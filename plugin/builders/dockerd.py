@@ -117,10 +117,21 @@ def too_long_socket(opts: DaemonOptions) -> str | None:
     return longest if len(longest.encode()) > _MAX_UNIX_PATH else None
 
 
+def _too_long(longest: str, more: str = "") -> RunError:
+    size = len(longest.encode())
+    return RunError(
+        f"dockerd socket path is too long for a unix socket ({size} bytes, at most {_MAX_UNIX_PATH}): "
+        f"{longest}; shorten TMPDIR by at least {size - _MAX_UNIX_PATH} bytes{more}"
+    )
+
+
 def place_run_dir(preferred: str) -> str:
     """``preferred`` when every socket below it fits; else a fresh, short directory name under /tmp."""
-    if too_long_socket(DaemonOptions(run_dir=preferred)) is None:
+    longest = too_long_socket(DaemonOptions(run_dir=preferred))
+    if longest is None:
         return preferred
+    if not os.access(SHORT_RUN_ROOT, os.W_OK | os.X_OK):  # a read-only root file system, a deep TMPDIR
+        raise _too_long(longest, f", or make {SHORT_RUN_ROOT} writable (the run directory moves there)")
     short = os.path.join(SHORT_RUN_ROOT, f"bpe-{uuid.uuid4().hex[:12]}")
     log.info("dockerd.run_dir_moved", preferred=preferred, run_dir=short, reason="socket paths too long")
     return short
@@ -276,17 +287,16 @@ class Dockerd:
 
     def launch(self) -> None:
         """Start dockerd without waiting for it (``wait_ready`` does), so a run does other work meanwhile."""
-        long_path = too_long_socket(self.opts)
-        if long_path is not None:
-            raise RunError(
-                f"dockerd socket path is too long for a unix socket ({len(long_path.encode())} bytes, "
-                f"at most {_MAX_UNIX_PATH}): {long_path}; use a shorter TMPDIR"
-            )
+        if long_path := too_long_socket(self.opts):  # a run dir not placed by place_run_dir
+            raise _too_long(long_path)
         if shutil.which(ISOLATION[0]) is None:
             raise RunError("dockerd is started through `unshare` (util-linux), which is not on PATH")
         run_dir = Path(self.opts.run_dir)
         self._created_run_dir = not run_dir.exists()
-        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create dockerd's run directory {run_dir}: {err.strerror}") from None
         data_root = Path(self.opts.storage_path)
         self._created_data_root = not data_root.exists()
         empty = data_root.is_dir() and not any(data_root.iterdir())

@@ -1,7 +1,9 @@
 """kaniko: settings → the executor argv (pure). kaniko builds and pushes in one process.
 
 Every file of a run (the Docker config, the digest file) is in the run directory under the kaniko
-directory (plugin.exec.rundir), which kaniko neither snapshots nor deletes between stages. Build-arg
+directory (plugin.exec.rundir), which kaniko neither snapshots nor deletes between stages. The digest
+files the user names (PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE, PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE) are
+written there too, and moved to the user's paths with the other outputs once the run succeeded. Build-arg
 values taken from the environment and build secrets reach the executor through its environment
 (``--build-arg NAME``, ``--secret id=ID,env=NAME``), never its argv.
 """
@@ -29,6 +31,12 @@ from plugin.exec.steps import Plan, Step
 from plugin.target.destinations import Target, cache_repository
 
 EXECUTOR = f"{KANIKO_DIR}/executor"
+# Settings naming files kaniko writes: kaniko writes them in the run directory (under these names),
+# the plugin stages them to the user's paths with the other outputs (all or nothing).
+OUTPUT_FILES = {
+    "image_name_with_digest_file": "image-name-with-digest",
+    "image_name_tag_with_digest_file": "image-name-tag-with-digest",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,14 @@ class KanikoRun:
     @property
     def digest_file(self) -> str:
         return str(Path(self.run_dir) / "digest")
+
+    def output_file(self, field: str) -> str:
+        """Where kaniko writes the file the setting ``field`` names (staged to that path afterwards)."""
+        return str(Path(self.run_dir) / OUTPUT_FILES[field])
+
+    def produced(self, settings: Settings) -> dict[str, str]:
+        """Each output file the settings name -> where kaniko writes it in the run directory."""
+        return {path: self.output_file(f) for f in OUTPUT_FILES if (path := getattr(settings, f))}
 
 
 def secret_args(settings: Settings) -> list[str]:
@@ -70,7 +86,8 @@ def executor_argv(
     argv += [f"--label={lbl}" for lbl in labels(settings, ctx, "kaniko", now, target)]
     argv += secret_args(settings)
     argv += [f"--annotation={a}" for a in annotation_args(settings, ctx, now, target)]
-    argv += flag_argv(settings, "kaniko")
+    redirected = {f: run.output_file(f) for f in OUTPUT_FILES if getattr(settings, f)}
+    argv += flag_argv(settings.model_copy(update=redirected) if redirected else settings, "kaniko")
     if settings.enable_cache:
         argv.append(
             f"--cache-repo={target.registry or '<registry>'}/{cache_repository(settings, target.repository)}"

@@ -1,7 +1,9 @@
 """How log events look: short human lines by default, JSON lines on request.
 
 A human line is ``HH:MM:SS LEVEL a sentence  key=value ...  (event.id)``; long lists, dicts and
-multi-line values follow on indented lines. Colour only on a terminal, never with ``NO_COLOR``,
+multi-line values follow on indented lines. A list of dicts (records, e.g. the tags with what made
+each) reads as ``first value (other values)`` per record: ``1.0 (PLUGIN_TAGS), latest (PLUGIN_TAGS)``;
+JSON lines keep the structured value. Colour only on a terminal, never with ``NO_COLOR``,
 always with ``FORCE_COLOR`` (for CI log viewers that render ANSI). Both renderers run after the
 Redactor, so what they print is already masked.
 """
@@ -40,9 +42,26 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.2f}"
+    if isinstance(value, Mapping):
+        return _record(value)
     if isinstance(value, list | tuple):
         return ", ".join(_scalar(v) for v in value)
     return str(value)
+
+
+def _record(value: Mapping[str, Any]) -> str:
+    """A dict inside a list (or another dict) as ``first value (other values)``, never a Python repr."""
+    parts = [_scalar(v) for v in value.values() if v is not None and v not in ("", [], {})]
+    if not parts:
+        return ""
+    head, *rest = parts
+    return f"{head} ({'; '.join(rest)})" if rest else head
+
+
+def _inline_list(value: list[Any] | tuple[Any, ...]) -> str:
+    """A short list on the key=value line: ``a,b``; records (dicts) ``a (x), b (y)``."""
+    sep = ", " if any(isinstance(v, Mapping) for v in value) else ","
+    return sep.join(_scalar(v) for v in value)
 
 
 def _quoted(text: str) -> str:
@@ -114,10 +133,10 @@ class HumanRenderer:
             elif isinstance(value, str) and "\n" in value:
                 lines.append(f"{_INDENT}{name}:")
                 lines += [f"{_INDENT}  {part}" for part in value.rstrip("\n").splitlines()]
-            elif isinstance(value, list | tuple) and len(_scalar(value)) > _INLINE_LIMIT:
+            elif isinstance(value, list | tuple) and len(_inline_list(value)) > _INLINE_LIMIT:
                 lines += [f"{_INDENT}{name}: {_scalar(item)}" for item in value]
             elif isinstance(value, list | tuple):
-                inline.append(f"{name}={_quoted(','.join(_scalar(v) for v in value))}")
+                inline.append(f"{name}={_quoted(_inline_list(value))}")
             else:
                 inline.append(f"{name}={_quoted(_scalar(value))}")
         return " ".join(inline), lines

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +29,8 @@ from plugin.builders.buildx_results import (
     BuildWatch,
     builder_platforms,
     emulation_message,
+    metrics_bytes,
     requested_platforms,
-    write_metrics,
 )
 from plugin.builders.docker import DockerRun, daemon_options, docker_plan, new_temp_tag
 from plugin.builders.dockerd import Dockerd
@@ -249,7 +248,7 @@ def run_buildx(r: Resolved, prep: Prepared, runner: Runner, launched: Dockerd | 
         finally:
             for step in removes:
                 _run_steps([step], runner, 0)
-    _report_cache(r, watch)
+    _report_cache(r, prep, watch)
     digest = _buildx_digest(r, prep, Path(run.metadata_file))
     verify_existing(prep, digest)
     return digest
@@ -276,13 +275,14 @@ def _emulation_problem(r: Resolved, runner: Runner, build: Step) -> str:
     return emulation_message(requested_platforms(r.settings.platform), available)
 
 
-def _report_cache(r: Resolved, watch: BuildWatch) -> None:
-    """How many Dockerfile steps came from the cache; PLUGIN_CACHE_METRICS_FILE gets the anchor's JSON."""
+def _report_cache(r: Resolved, prep: Prepared, watch: BuildWatch) -> None:
+    """How many Dockerfile steps came from the cache; PLUGIN_CACHE_METRICS_FILE gets the anchor's JSON
+    (staged with the outputs)."""
     total, cached = watch.steps()
     if total:
         log.info("buildx.cache", steps=total, cached=cached)
     if r.settings.cache_metrics_file:
-        write_metrics(r.settings.cache_metrics_file, watch.metrics())
+        prep.files[r.settings.cache_metrics_file] = metrics_bytes(watch.metrics())
 
 
 def _run_buildx_steps(
@@ -322,9 +322,8 @@ def _buildx_digest(r: Resolved, prep: Prepared, metadata: Path) -> str | None:
     s = r.settings
     found: str | None = None
     if metadata.is_file():
-        if s.metadata_file:
-            Path(s.metadata_file).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(metadata, s.metadata_file)
+        if s.metadata_file:  # staged: in place with the other outputs, once the run succeeded
+            prep.files[s.metadata_file] = metadata.read_bytes()
         with contextlib.suppress(ValueError, AttributeError):
             found = json.loads(metadata.read_text(encoding="utf-8")).get("containerimage.digest")
     if s.no_push:

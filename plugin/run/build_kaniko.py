@@ -76,6 +76,9 @@ def run_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
         status = runner.run(step)
         if status != 0:
             raise BuildError(f"kaniko failed with exit status {status}", status)
+    for path, written in run.produced(r.settings).items():  # staged with the outputs
+        if Path(written).is_file():
+            prep.files[path] = Path(written).read_bytes()
     digest_file = prep.run_dir / "digest"
     if r.settings.no_push or not digest_file.is_file():
         return None

@@ -225,11 +225,15 @@ def _place_problem(variable: str, path: str) -> Problem | None:
 def output_places(r: Resolved) -> list[Problem]:
     """Output files (and the tarball) go to distinct writable places; DRONE_OUTPUT can carry the tar path."""
     s, ctx = r.settings, r.ctx
+    kaniko = r.builder == "kaniko" and not s.push_only
     named = [
         ("DRONE_OUTPUT", ctx.output_file),
         ("PLUGIN_ARTIFACT_FILE", s.artifact_file),
         ("DRONE_CARD_PATH", None if ctx.card_path and is_stream(ctx.card_path) else ctx.card_path),
         ("PLUGIN_METADATA_FILE", s.metadata_file if r.builder == "buildx" else None),
+        ("PLUGIN_CACHE_METRICS_FILE", s.cache_metrics_file if r.builder == "buildx" else None),
+        ("PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE", s.image_name_with_digest_file if kaniko else None),
+        ("PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE", s.image_name_tag_with_digest_file if kaniko else None),
         ("PLUGIN_TAR_PATH", s.tar_path),
     ]
     problems = [p for v, path in named if path and (p := _place_problem(v, path)) is not None]
@@ -241,7 +245,11 @@ def output_places(r: Resolved) -> list[Problem]:
                 problems.append(Problem(variable, path, f"a file of its own ({seen[real]} names it too)"))
             seen.setdefault(real, variable)
     if s.tar_path and ctx.output_file and not envfile.representable(s.tar_path):
-        why = "a path DRONE_OUTPUT can carry (no ' together with a backslash, $ or \")"
+        # envfile.representable, in words: the path is written to DRONE_OUTPUT as IMAGE_TAR_PATH
+        why = (
+            "a path DRONE_OUTPUT can carry as IMAGE_TAR_PATH: no backslash or carriage return, "
+            "and no ' together with \" or $ (rename the tarball, e.g. image.tar)"
+        )
         problems.append(Problem("PLUGIN_TAR_PATH", s.tar_path, why))
     return problems
 

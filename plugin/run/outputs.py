@@ -44,6 +44,9 @@ class BuildResult:
     # cosign signatures, one per registry: {"image": <reg>/<repo>@<digest>, "signature": <.sig ref>,
     # "digest": <signature manifest digest> (when the registry said it)}
     signatures: list[dict[str, str]] = field(default_factory=list)
+    # files the build made for outputs the user named (PLUGIN_METADATA_FILE, PLUGIN_CACHE_METRICS_FILE,
+    # kaniko's digest files): path -> content, staged with DRONE_OUTPUT and the others
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.images:

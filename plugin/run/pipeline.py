@@ -36,7 +36,8 @@ log = get_logger("plugin.run.pipeline")
 
 
 def write_outputs(r: Resolved, result: BuildResult) -> None:
-    """DRONE_OUTPUT (merged), the artifact file and the card, all in place together or none of them.
+    """DRONE_OUTPUT (merged), the artifact file, the card and the files the build made for paths the
+    user named (PLUGIN_METADATA_FILE, ...), all in place together or none of them.
 
     Called only after a success or a skip. A card on /dev/stdout or /dev/stderr is printed once the
     files are in place.
@@ -50,6 +51,8 @@ def write_outputs(r: Resolved, result: BuildResult) -> None:
             files.stage(s.artifact_file, artifact_bytes(result, s.registry_type))
         if ctx.card_path and not is_stream(ctx.card_path):
             files.stage(ctx.card_path, card)
+        for path, data in result.files.items():
+            files.stage(path, data)
     if ctx.card_path and is_stream(ctx.card_path):
         write_card_stream(ctx.card_path, card)
     log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
@@ -67,6 +70,7 @@ def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = 
         skipped=skipped,
         index_digest=prep.pushed.digest if prep.pushed and prep.pushed.is_index else None,
         platform_digests=dict(prep.pushed.platforms) if prep.pushed else {},
+        files=dict(prep.files),
     )
 
 

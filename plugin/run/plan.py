@@ -97,9 +97,14 @@ def kaniko_executor(r: Resolved) -> dict[str, Any]:
     if problems:
         raise ConfigError(problems)
     needs = unchecked(r.settings, "kaniko")
-    return {
+    run_dir = str(plan_dir("kaniko", r.loaded.env))
+    doc: dict[str, Any] = {
         "path": EXECUTOR,
         "version": version or ("asked at run time (`executor version`)" if needs else None),
         "needs_version": needs,
-        "run_dir": str(plan_dir("kaniko", r.loaded.env)),
+        "run_dir": run_dir,
     }
+    produced = KanikoRun(run_dir).produced(r.settings)
+    if produced:  # kaniko writes them in the run dir; they are moved to these paths with the outputs
+        doc["output_files"] = produced
+    return doc

@@ -44,6 +44,8 @@ class Prepared:
     decision: TagDecision | None = None
     repositories: list[dict[str, Any]] = field(default_factory=list)
     pushed: Manifest | None = None  # what the first tag points to, when the builder read it back
+    # what the build made for output files the user named; written with the outputs (BuildResult.files)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def push_tags(self) -> list[str]:
@@ -146,7 +148,7 @@ def prepare(r: Resolved, run_dir: Path | None = None, check_tags: bool = False) 
     trust_from_context(r.ctx.ca_path, run_dir)  # before the first HTTPS call, and for every child
     register_build_secrets(s, r.loaded.env)
     auths = _base_auth(s)
-    outcome = worker.run_job(ecr_job(r, check_tags))
+    outcome = worker.run_job(ecr_job(r, check_tags), in_worker=s.aws_worker)
     REDACTOR.add(*outcome.secrets)
     if outcome.registry and r.target.registry is None:  # named by its token
         r.target = r.target.with_registry(outcome.registry)

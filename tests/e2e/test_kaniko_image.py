@@ -485,6 +485,8 @@ class TestOutputs:
         env = kaniko_env(
             moto_url, registry, repo, PLUGIN_TAGS="1.0.0,latest", PLUGIN_ENABLE_CACHE="true",
             PLUGIN_BUILD_ARGS_FROM_ENV="BPE_ARG", BPE_ARG="hello-from-the-env",
+            PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE="/drone/out/digests/name",
+            PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE="/drone/out/digests/name-tag",
         )  # fmt: skip
         status, output, out = run_image(engine, image, ws, env)
         assert status == 0, output[-4000:]
@@ -496,6 +498,11 @@ class TestOutputs:
         artifact = json.loads((out / "artifact.json").read_text())
         assert {i["digest"] for i in artifact["data"]["images"]} == {digest}
         assert digest in (out / "card.json").read_text()
+        # the real executor wrote them in the run dir; the plugin moved them here with the outputs
+        # (v1.24 and v1.28 write <destination>@<digest>, one line per destination, in the first one too)
+        lines = "".join(f"{registry.host}/{repo}:{tag}@{digest}\n" for tag in ("1.0.0", "latest"))
+        assert (out / "digests" / "name").read_text() == lines
+        assert f"{registry.host}/{repo}:1.0.0@{digest}" in (out / "digests" / "name-tag").read_text()
         names = {r["repositoryName"] for r in ecr_client(moto_url).describe_repositories()["repositories"]}
         assert {repo, f"{repo}-cache"} <= names
         assert registry.tags(f"{repo}-cache")  # kaniko pushed its layer cache there

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.test_outputs_all_or_nothing import immutable
 from tests.support.buildkit import (
     BUILDKIT_IMAGE,
     RUNC_DROPCAP,
@@ -233,6 +234,37 @@ class TestRegistryCacheInEcr:
         second_layers = image_layers(registry, "cache/app", second_out.values()["digest"])
         assert first_layers == second_layers  # the slow RUN's layer came from the cache, not a rerun
         no_process_held_a_credential(buildx)
+
+
+class TestOutputFilesAllOrNothing:
+    """PLUGIN_METADATA_FILE and PLUGIN_CACHE_METRICS_FILE are outputs like DRONE_OUTPUT: written with
+    them once the run succeeded, never when it fails after the build."""
+
+    def test_a_run_failing_after_the_push_leaves_the_previous_files(
+        self, buildx: Buildx, tmp_path: Path
+    ) -> None:
+        ctx = context(tmp_path / "ctx", "FROM scratch\nCOPY busybox /bin/busybox\n")
+        kept = tmp_path / "kept"
+        kept.mkdir()
+        metadata, metrics = kept / "metadata.json", kept / "metrics.json"
+        metadata.write_text('{"previous": "metadata"}')
+        metrics.write_text('{"previous": "metrics"}')
+        files = {"PLUGIN_METADATA_FILE": str(metadata), "PLUGIN_CACHE_METRICS_FILE": str(metrics)}
+        out = outputs(tmp_path / "out")
+        with immutable(out.base):  # DRONE_OUTPUT cannot be written: the run fails in its outputs phase
+            failed = buildx.run(buildx.env("files/app", ctx, out, **files))
+        assert failed.returncode == 1, failed.output
+        assert f"cannot write {out.drone_output}" in failed.output
+        assert "+ docker buildx build" in failed.output  # built and pushed before that
+        assert metadata.read_text() == '{"previous": "metadata"}'
+        assert metrics.read_text() == '{"previous": "metrics"}'
+        assert sorted(p.name for p in kept.iterdir()) == ["metadata.json", "metrics.json"]
+
+        done = buildx.run(buildx.env("files/app", ctx, out, **files))
+        assert done.returncode == 0, done.output
+        written = json.loads(metadata.read_text())
+        assert written["containerimage.digest"] == out.values()["digest"]
+        assert json.loads(metrics.read_text())["total_layers"] >= 1
 
 
 def image_layers(registry: Registry, repo: str, digest: str) -> list[str]:

@@ -180,7 +180,7 @@ class TestFaults:
         long_path = f"{deep}/exec/containerd/containerd.sock.ttrpc"
         assert info.value.message == (
             f"dockerd socket path is too long for a unix socket ({len(long_path)} bytes, at most 107): "
-            f"{long_path}; use a shorter TMPDIR"
+            f"{long_path}; shorten TMPDIR by at least {len(long_path) - 107} bytes"
         )
         assert not deep.exists()
         assert dockerd_pids_for(workdir / "data") == []

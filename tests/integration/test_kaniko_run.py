@@ -16,6 +16,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import structlog
@@ -24,6 +25,7 @@ from dotenv import dotenv_values
 from plugin.__main__ import main
 from plugin.builders import kaniko as kaniko_module
 from plugin.run import build_kaniko as kaniko_run_module
+from tests.integration.test_outputs_all_or_nothing import immutable
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 from tests.support.reference import reference_file
 
@@ -49,6 +51,11 @@ with open({calls!r}, "a") as log:
     log.write(json.dumps(seen) + "\\n")
 digest_file = next(a.split("=", 1)[1] for a in args if a.startswith("--digest-file="))
 open(digest_file, "w").write({digest!r})
+destinations = [a.split("=", 1)[1] for a in args if a.startswith("--destination=")]
+for arg in args:  # as v1.24 and v1.28 were seen to (tests/e2e): <destination>@<digest>, one a line
+    if arg.startswith(("--image-name-with-digest-file=", "--image-name-tag-with-digest-file=")):
+        lines = [d + "@" + {digest!r} for d in destinations]
+        open(arg.split("=", 1)[1], "w").write("\\n".join(lines) + "\\n")
 print("INFO pushed", flush=True)
 """
 
@@ -163,6 +170,50 @@ class TestKanikoRun:
         monkeypatch.setattr(kaniko_module, "flag_argv", lambda *_a, **_k: ["--no-such-kaniko-flag"])
         assert run(monkeypatch, tmp_path) == 1
         assert not (tmp_path / "drone.env").exists()
+        assert not (tmp_path / "artifact.json").exists()
+
+
+class TestKanikoDigestFiles:
+    """PLUGIN_IMAGE_NAME(_TAG)_WITH_DIGEST_FILE: kaniko writes them in the run directory; they reach the
+    user's paths with the other outputs, only when the whole run succeeded."""
+
+    NAMES: ClassVar[dict[str, str]] = {
+        "PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE": "kept/name-digest",
+        "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE": "kept/name-tag-digest",
+    }
+
+    def settings(self, tmp_path: Path) -> dict[str, str]:
+        (tmp_path / "kept").mkdir()
+        for name in self.NAMES.values():
+            (tmp_path / name).write_text("from the previous run\n")
+        return {variable: str(tmp_path / name) for variable, name in self.NAMES.items()}
+
+    def test_written_to_the_users_paths_after_the_run(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert run(monkeypatch, tmp_path, **self.settings(tmp_path)) == 0
+        argv = json.loads(executor.read_text().splitlines()[0])["argv"]
+        kaniko_dir = tmp_path / "kaniko"
+        assert any(a.startswith(f"--image-name-with-digest-file={kaniko_dir}/") for a in argv)
+        lines = f"{REGISTRY}/team/app:1.0@{DIGEST}\n{REGISTRY}/team/app:latest@{DIGEST}\n"
+        assert (tmp_path / "kept/name-digest").read_text() == lines
+        assert (tmp_path / "kept/name-tag-digest").read_text() == lines
+        assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["name-digest", "name-tag-digest"]
+
+    def test_a_failed_run_leaves_the_previous_files(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """kaniko succeeded and wrote its files; DRONE_OUTPUT cannot be written (its directory is
+        immutable, which stops root too): exit 1, and the digest files are those of the previous run."""
+        settings = self.settings(tmp_path)
+        (tmp_path / "out").mkdir()
+        with immutable(tmp_path / "out"):
+            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(tmp_path / "out" / "drone.env"), **settings)
+        assert status == 1
+        assert executor.exists()  # kaniko ran
+        for name in self.NAMES.values():
+            assert (tmp_path / name).read_text() == "from the previous run\n"
+        assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["name-digest", "name-tag-digest"]
         assert not (tmp_path / "artifact.json").exists()
 
 

@@ -201,7 +201,9 @@ exit_now(code)
 class TestAwsWorker:
     """The ECR work happens in the forked worker; the plugin's process never loads the AWS SDK."""
 
-    def test_a_kaniko_run_never_loads_boto3_in_the_plugin_process(self, moto_server, tmp_path):
+    def kaniko_run(self, moto_server, tmp_path: Path, **extra: str) -> list[str]:
+        """A kaniko run through the command-line entry (fork included); the AWS modules its own
+        process loaded. The repository, the login and the digest are checked here."""
         moto_server.reset()
         calls = tmp_path / "calls.jsonl"
         executor = tmp_path / "executor"
@@ -221,6 +223,7 @@ class TestAwsWorker:
             KANIKO_DIR=str(tmp_path / "kaniko"),
             DRONE_OUTPUT=str(tmp_path / "drone.env"),
             PYTHONPATH=str(ROOT),
+            **extra,
         )
         loaded = tmp_path / "loaded.json"
         done = subprocess.run(
@@ -228,13 +231,26 @@ class TestAwsWorker:
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
-        assert json.loads(loaded.read_text()) == []  # boto3/botocore: in the worker only
         names = [
             r["repositoryName"] for r in ecr_client(moto_server.url).describe_repositories()["repositories"]
         ]
-        assert "conc/kaniko" in names  # the worker made it
+        assert "conc/kaniko" in names  # the ECR work made it
         seen = json.loads(calls.read_text().splitlines()[0])
         assert seen["auths"] == [registry]  # its ECR login reached the executor's Docker config
         assert drone_output_values(tmp_path / "drone.env")["digest"] == DIGEST
         assert list((tmp_path / "kaniko").iterdir()) == []
-        assert os.environ.get("BUILD_PUSH_ECR_WORKER") is None
+        return list(json.loads(loaded.read_text()))
+
+    def test_a_kaniko_run_never_loads_boto3_in_the_plugin_process(self, moto_server, tmp_path):
+        assert self.kaniko_run(moto_server, tmp_path) == []  # boto3/botocore: in the worker only
+        assert os.environ.get("PLUGIN_AWS_WORKER") is None
+
+    @pytest.mark.parametrize("name", ["PLUGIN_AWS_WORKER", "BUILD_PUSH_ECR_WORKER"])
+    def test_without_the_worker_the_plugin_does_the_ecr_work_itself(self, moto_server, tmp_path, name):
+        assert "boto3" in self.kaniko_run(moto_server, tmp_path, **{name: "false"})
+
+    def test_a_false_from_the_env_file_decides_too(self, moto_server, tmp_path):
+        """The fork happened (the file is read later); the settings' false leaves that worker unused."""
+        (tmp_path / "plugin.env").write_text("PLUGIN_AWS_WORKER=false\n")
+        loaded = self.kaniko_run(moto_server, tmp_path, PLUGIN_ENV_FILE=str(tmp_path / "plugin.env"))
+        assert "boto3" in loaded

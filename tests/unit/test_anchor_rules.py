@@ -76,6 +76,8 @@ class TestBooleanSetsMatchTheReference:
             "PLUGIN_SINGLE_MANIFEST",
             "PLUGIN_OCI_LABELS",  # OCI labels and annotations from the CI context (#11)
             "PLUGIN_OCI_ANNOTATIONS",
+            "PLUGIN_AWS_WORKER",  # the AWS worker process (#10), and its first name
+            "BUILD_PUSH_ECR_WORKER",
         }
 
 

@@ -707,9 +707,58 @@ class TestAttestationsAndSingleManifest:
                 "PLUGIN_PROVENANCE='max': false or unset with PLUGIN_SINGLE_MANIFEST",
                 "PLUGIN_SBOM='true': false or unset with PLUGIN_SINGLE_MANIFEST",
                 "PLUGIN_BUILDX_OPTIONS='--attest=type=provenance': none of --attest, --provenance, --sbom, "
-                "--output, --push, --platform with PLUGIN_SINGLE_MANIFEST",
+                "--output (-o), --push, --platform with PLUGIN_SINGLE_MANIFEST",
             ]
         )
+
+    @pytest.mark.parametrize(
+        ("variable", "value", "shown"),
+        [
+            (
+                "PLUGIN_BUILDX_OPTIONS_SEMICOLON",
+                "--no-cache;--output=type=registry",
+                "--output=type=registry",
+            ),
+            (
+                "PLUGIN_BUILDX_OPTIONS_SEMICOLON",
+                "--platform;linux/arm64;--push",
+                "--platform linux/arm64 --push",
+            ),
+            ("PLUGIN_BUILDX_OPTIONS", "-otype=registry", "-otype=registry"),
+            ("PLUGIN_BUILDX_OPTIONS", "-o=type=registry", "-o=type=registry"),
+            ("PLUGIN_BUILDX_OPTIONS", "-o,type=registry", "-o type=registry"),
+            ("PLUGIN_BUILDX_OPTIONS_SEMICOLON", "-o;type=image,push=true", "-o type=image,push=true"),
+            ("PLUGIN_BUILDX_OPTIONS_SEMICOLON", "--sbom;true", "--sbom true"),
+        ],
+    )
+    def test_single_manifest_options_are_named_by_their_variable(
+        self, tmp_path: Path, variable: str, value: str, shown: str
+    ) -> None:
+        """Both option variables are checked, each refused under its own name; -o is --output."""
+        env = {
+            **BASE,
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "PLUGIN_SINGLE_MANIFEST": "true",
+            variable: value,
+        }
+        with pytest.raises(ConfigError) as caught:
+            resolve(load_settings(env), tmp_path)
+        assert [p.render() for p in caught.value.problems] == [
+            f"{variable}={shown!r}: none of --attest, --provenance, --sbom, --output (-o), --push, "
+            "--platform with PLUGIN_SINGLE_MANIFEST"
+        ]
+
+    @pytest.mark.parametrize(
+        "options", ["--sbom=false;--provenance=false", "--provenance;false;--sbom;false", "--no-cache;-q"]
+    )
+    def test_single_manifest_accepts_harmless_options(self, tmp_path: Path, options: str) -> None:
+        env = {
+            **BASE,
+            "PLUGIN_BUILDER_DRIVER": "docker-container",
+            "PLUGIN_SINGLE_MANIFEST": "true",
+            "PLUGIN_BUILDX_OPTIONS_SEMICOLON": options,
+        }
+        assert resolve(load_settings(env), tmp_path).builder == "buildx"
 
     def test_docker_driver_cannot_attest(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:

@@ -9,8 +9,8 @@ from plugin.builders.buildx_results import (
     BuildWatch,
     builder_platforms,
     emulation_message,
+    metrics_bytes,
     missing_platforms,
-    write_metrics,
 )
 from plugin.registry.api import platform_of
 
@@ -82,10 +82,8 @@ class TestBuildWatch:
                 "9": {"status": "DONE", "time": 0.1},
             },
         }
-        path = tmp_path / "deep" / "metrics.json"
-        write_metrics(str(path), metrics)
-        assert json.loads(path.read_text()) == metrics
-        assert oct(path.stat().st_mode & 0o777) == "0o644"
+        assert json.loads(metrics_bytes(metrics)) == metrics
+        assert metrics_bytes(metrics).startswith(b'{\n\t"total_layers"')
 
     def test_exec_format_error_is_noticed_and_errors_counted(self) -> None:
         watch = watched(FOREIGN_RUN)

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from inline_snapshot import snapshot
 
+from plugin.builders import dockerd
 from plugin.builders.dockerd import (
     DaemonOptions,
     daemon_step,
@@ -18,6 +19,7 @@ from plugin.builders.dockerd import (
     socket_paths,
     too_long_socket,
 )
+from plugin.core.errors import RunError
 
 NO_SECCOMP = "/nonexistent/seccomp.json"
 BASE = [
@@ -212,3 +214,22 @@ class TestSocketPaths:
         placed = place_run_dir(deep)
         assert placed.startswith("/tmp/bpe-") and not os.path.exists(placed)
         assert too_long_socket(DaemonOptions(run_dir=placed)) is None
+
+    def test_a_run_dir_too_deep_without_a_writable_tmp_says_what_to_change(self, tmp_path, monkeypatch):
+        """A read-only root file system and a deep TMPDIR: the message names TMPDIR, by how much, and /tmp."""
+        monkeypatch.setattr(dockerd, "SHORT_RUN_ROOT", str(tmp_path / "not-there"))
+        deep = "/" + "d" * 90 + "/dockerd"
+        longest = f"{deep}/exec/containerd/containerd.sock.ttrpc"
+        with pytest.raises(RunError) as caught:
+            place_run_dir(deep)
+        assert caught.value.message == (
+            f"dockerd socket path is too long for a unix socket ({len(longest)} bytes, at most 107): "
+            f"{longest}; shorten TMPDIR by at least {len(longest) - 107} bytes, "
+            f"or make {tmp_path}/not-there writable (the run directory moves there)"
+        )
+
+    def test_shortening_tmpdir_by_the_bytes_named_is_enough(self):
+        deep = "/" + "d" * 90 + "/dockerd"
+        excess = len(too_long_socket(DaemonOptions(run_dir=deep)) or "") - 107
+        assert too_long_socket(DaemonOptions(run_dir="/" + "d" * (90 - excess) + "/dockerd")) is None
+        assert too_long_socket(DaemonOptions(run_dir="/" + "d" * (91 - excess) + "/dockerd")) is not None

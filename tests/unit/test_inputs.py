@@ -260,15 +260,47 @@ class TestChecks:
             Problem("PLUGIN_TAR_PATH", f"{ws}/out.json", "a file of its own (DRONE_CARD_PATH names it too)"),
         ]
 
-    def test_a_tar_path_drone_output_cannot_carry(self, ws):
-        path = f"{ws}/it's $x.tar"
-        assert problems(ws, PLUGIN_TAR_PATH=path, DRONE_OUTPUT=f"{ws}/out.env") == [
-            Problem(
-                "PLUGIN_TAR_PATH",
-                path,
-                "a path DRONE_OUTPUT can carry (no ' together with a backslash, $ or \")",
-            )
+    @pytest.mark.parametrize(
+        ("builder", "variable"),
+        [
+            ("buildx", "PLUGIN_METADATA_FILE"),
+            ("buildx", "PLUGIN_CACHE_METRICS_FILE"),
+            ("kaniko", "PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE"),
+            ("kaniko", "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE"),
+        ],
+    )
+    def test_the_files_a_build_makes_are_outputs_too(self, ws, builder, variable):
+        """Staged with DRONE_OUTPUT, so checked like it before any AWS call: not a directory, not shared."""
+        (ws / "kaniko").mkdir()
+        env = {"PLUGIN_BUILDER": builder, "KANIKO_DIR": str(ws / "kaniko")}
+        assert problems(ws, **env, **{variable: str(ws)}) == [
+            Problem(variable, str(ws), "a file path (it is a directory)")
         ]
+        shared = {variable: f"{ws}/out.json", "PLUGIN_ARTIFACT_FILE": f"{ws}/out.json"}
+        assert problems(ws, **env, **shared) == [
+            Problem(variable, f"{ws}/out.json", "a file of its own (PLUGIN_ARTIFACT_FILE names it too)")
+        ]
+
+    CANNOT_CARRY = (
+        "a path DRONE_OUTPUT can carry as IMAGE_TAR_PATH: no backslash or carriage return, "
+        "and no ' together with \" or $ (rename the tarball, e.g. image.tar)"
+    )
+
+    @pytest.mark.parametrize("name", ["it's $x.tar", 'it\'s "x".tar', "back\\slash.tar", "cr\r.tar"])
+    def test_a_tar_path_drone_output_cannot_carry(self, ws, name):
+        """The message states the whole rule: a backslash alone is refused too (no ' needed)."""
+        path = f"{ws}/{name}"
+        assert problems(ws, PLUGIN_TAR_PATH=path, DRONE_OUTPUT=f"{ws}/out.env") == [
+            Problem("PLUGIN_TAR_PATH", path, self.CANNOT_CARRY)
+        ]
+
+    @pytest.mark.parametrize("name", ["it's.tar", 'say "hi" $HOME.tar', "new\nline.tar"])
+    def test_a_tar_path_drone_output_can_carry(self, ws, name):
+        assert problems(ws, PLUGIN_TAR_PATH=f"{ws}/{name}", DRONE_OUTPUT=f"{ws}/out.env") == []
+
+    def test_any_tar_path_without_drone_output(self, ws):
+        """The path goes nowhere but the artifact file (JSON): nothing to refuse."""
+        assert problems(ws, PLUGIN_TAR_PATH=f"{ws}/it's $x\\.tar") == []
 
     def test_auto_tag_skip_reads_nothing(self, ws):
         """On a branch that auto-tag skips, nothing is built: a bad policy does not fail the step."""

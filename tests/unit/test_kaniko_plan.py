@@ -279,8 +279,8 @@ class TestKanikoArgvSnapshots:
                 "--tar-path=/out/image.tar",
                 "--push-retry=3",
                 "--verbosity=debug",
-                "--image-name-with-digest-file=/out/name-digest",
-                "--image-name-tag-with-digest-file=/out/name-tag-digest",
+                "--image-name-with-digest-file=/kaniko/build-push-ecr-<run>/image-name-with-digest",
+                "--image-name-tag-with-digest-file=/kaniko/build-push-ecr-<run>/image-name-tag-with-digest",
                 "--log-format=json",
                 "--log-timestamp",
                 "--oci-layout-path=/out/oci",
@@ -376,3 +376,24 @@ class TestKanikoFlagCoverage:
         table = kaniko_table_flags()
         assert {"--destination", "--cache-ttl", "--verbosity"} <= table
         assert "--tag" not in table  # a buildx flag, from the next table
+
+
+class TestDigestFilesInThePlan:
+    """kaniko writes the digest files the user names in its run directory; the plan says where they go."""
+
+    def test_output_files_map_the_users_paths_to_the_run_dir(self, tmp_path: Path) -> None:
+        env = {
+            **BASE,
+            "PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE": "/out/name-digest",
+            "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE": "/out/name-tag-digest",
+        }
+        doc = plan_document(resolve(load_settings(env), tmp_path))
+        assert doc["executor"]["output_files"] == {
+            "/out/name-digest": "/kaniko/build-push-ecr-<run>/image-name-with-digest",
+            "/out/name-tag-digest": "/kaniko/build-push-ecr-<run>/image-name-tag-with-digest",
+        }
+        argv = doc["steps"][0]["argv"]
+        assert "--image-name-with-digest-file=/kaniko/build-push-ecr-<run>/image-name-with-digest" in argv
+
+    def test_none_without_them(self, tmp_path: Path) -> None:
+        assert "output_files" not in plan_document(resolve(load_settings(BASE), tmp_path))["executor"]

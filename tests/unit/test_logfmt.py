@@ -113,6 +113,34 @@ class TestHumanRenderer:
         lines = human("outputs.written", images=images).splitlines()
         assert lines[1:] == [f"               images: {i}" for i in images]
 
+    def test_a_list_of_dicts_reads_as_records_not_a_python_repr(self) -> None:
+        tags = [{"tag": "1.0", "source": "PLUGIN_TAGS"}, {"tag": "latest", "source": "PLUGIN_TAGS"}]
+        line = human("tags.resolved", tags=tags)
+        assert line == (
+            "12:34:56 INFO  The tags of this run, with what made each"
+            '  tags="1.0 (PLUGIN_TAGS), latest (PLUGIN_TAGS)"  (tags.resolved)'
+        )
+        assert "{" not in line and "'" not in line
+
+    def test_a_long_list_of_dicts_gets_one_record_per_line(self) -> None:
+        tags = [
+            {"tag": "1.2.3", "source": "PLUGIN_TAG_RULES", "rule": "line 1: type=semver,pattern={{version}}"},
+            {"tag": "latest", "source": "PLUGIN_TAG_FLAVOR", "rule": "latest=auto, after line 1"},
+        ]
+        assert human("tags.resolved", tags=tags).splitlines()[1:] == [
+            "               tags: 1.2.3 (PLUGIN_TAG_RULES; line 1: type=semver,pattern={{version}})",
+            "               tags: latest (PLUGIN_TAG_FLAVOR; latest=auto, after line 1)",
+        ]
+
+    def test_a_dict_inside_a_dict_is_a_record_too(self) -> None:
+        lines = human("x.y", outer={"a": {"name": "n", "why": "w"}, "b": [1, 2]}).splitlines()
+        assert lines[1] == "               outer: a n (w), b 1, 2"
+
+    def test_json_keeps_a_list_of_dicts_as_it_is(self) -> None:
+        tags = [{"tag": "1.0", "source": "PLUGIN_TAGS"}]
+        line = JsonRenderer()(None, "info", {"event": "tags.resolved", "level": "info", "tags": tags})
+        assert json.loads(line)["tags"] == tags
+
     def test_values_with_spaces_or_quotes_are_quoted(self) -> None:
         assert human("x.y", hint='say "hi" now', plain="a,b").endswith(
             'hint="say \\"hi\\" now" plain=a,b  (x.y)'
@@ -286,6 +314,17 @@ class TestFailureOutput:
         assert lines[2].startswith("               exit_code=2 phase=settings seconds=")
         assert lines[2].endswith("error_type=ConfigError  (plugin.failed)")
         assert "Traceback" not in done.stderr
+
+    def test_plan_logs_the_tags_readably(self) -> None:
+        env = {"PLUGIN_REGISTRY": REGISTRY, "PLUGIN_REPO": "team/app", "PLUGIN_TAGS": "1.0,latest"}
+        done = self.run({**env, "PLUGIN_BUILDER": "kaniko"})
+        assert done.returncode == 0, done.stderr
+        assert 'tags="1.0 (PLUGIN_TAGS), latest (PLUGIN_TAGS)"  (tags.resolved)' in done.stderr
+        record = json.loads(self.run({**env, "PLUGIN_BUILDER": "kaniko", "PLUGIN_LOG_JSON": "true"}).stderr)
+        assert record["tags"] == [
+            {"tag": "1.0", "source": "PLUGIN_TAGS"},
+            {"tag": "latest", "source": "PLUGIN_TAGS"},
+        ]
 
     def test_json_failure_from_the_first_line(self) -> None:
         done = self.run({"PLUGIN_REPO": "a", "PLUGIN_ACCOUNT": "12345", "PLUGIN_LOG_JSON": "true"})

@@ -74,6 +74,17 @@ class AwsFields(BaseModel):
     aws_retry_seconds: Annotated[Count, Field(ge=1, le=900)] = env(
         "PLUGIN_AWS_RETRY_SECONDS", default=60, doc="Upper bound in seconds on the retries of one AWS call."
     )
+    aws_worker: Bool = env(
+        "PLUGIN_AWS_WORKER",
+        "BUILD_PUSH_ECR_WORKER",
+        default=True,
+        doc="Do the ECR work (credentials, repository, tags, token) in a process forked at start, which "
+        "loads the AWS SDK while the settings are read, so the plugin's own process never holds it. false: "
+        "in the plugin's process, one call after another (the SDK loads after the settings, not beside them, "
+        "and stays in memory while the builder runs); a way around a problem with that process. Read from "
+        "the environment before the settings (a false in PLUGIN_ENV_FILE only leaves the forked process "
+        "unused).",
+    )
     create_repository: Bool = env(
         "PLUGIN_CREATE_REPOSITORY",
         "ECR_CREATE_REPOSITORY",
