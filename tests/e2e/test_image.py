@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.buildkit import RUNC_DROPCAP, buildkit_assets_dir, exit0_program
 from tests.support.cmdline import CmdlinePoller
-from tests.support.e2e import ECR_HOST, Engine, build_image, env_file
+from tests.support.e2e import ECR_HOST, TOKYO_RULES, Engine, build_image, env_file
 from tests.support.plugin_run import OciRegistry, drone_output_values
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ECR_PASSWORD
@@ -78,6 +78,14 @@ class TestImageBasics:
         assert plan["builder"] == "docker"
         assert plan["destinations"] == [f"{ECR_HOST}/team/app:1.0", f"{ECR_HOST}/team/app:latest"]
         assert plan["steps"][0]["name"] == "dockerd"
+
+    def test_a_named_time_zone_in_the_tag_rules(self, engine: Engine, image: str, workspace: Path):
+        """tz='Asia/Tokyo' needs the IANA database: the image has no /usr/share/zoneinfo, the tzdata
+        package stands in (2023-11-14 22:13:20 UTC is 07:13 on the 15th in Tokyo)."""
+        flags = ("--network", "host", "-v", f"{workspace}:/drone/src", "-w", "/drone/src")
+        done = engine.run(*flags, command="plan", env={**ISSUE_EXAMPLE, **TOKYO_RULES})
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["tags"] == ["20231115-07"]
 
     def test_bad_input_exits_2_naming_every_bad_variable(self, engine: Engine, image: str):
         env = {**ISSUE_EXAMPLE, "PLUGIN_PUSH_ONLY": "maybe", "PLUGIN_BUILDER": "podman"}

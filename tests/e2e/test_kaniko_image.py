@@ -25,7 +25,7 @@ import pytest
 
 from tests.support.cmdline import CmdlinePoller
 from tests.support.contexts import busybox_context
-from tests.support.e2e import DOCKER, ECR_HOST, ROOT, Engine, build_image, env_file, in_ci
+from tests.support.e2e import DOCKER, ECR_HOST, ROOT, TOKYO_RULES, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
 from tests.support.procs import living_with_argv_prefix
@@ -191,6 +191,16 @@ class TestKanikoImage:
         [step] = document["steps"]
         assert step["env"]["DOCKER_CONFIG"] == "/kaniko/build-push-ecr-<run>/docker-config"
         assert "--digest-file=/kaniko/build-push-ecr-<run>/digest" in step["argv"]
+
+    def test_a_named_time_zone_in_the_tag_rules(self, engine: Engine, image: KanikoImage, tmp_path: Path):
+        """The image's Python under /kaniko has no zoneinfo of the system: the tzdata package serves."""
+        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+        plan = engine.run(
+            "--network", "host", "-v", f"{tmp_path}:/workspace", command="plan", image=image.name,
+            env={"PLUGIN_REPO": "team/app", "PLUGIN_REGISTRY": ECR_HOST, **TOKYO_RULES},
+        )  # fmt: skip
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert json.loads(plan.stdout)["tags"] == ["20231115-07"]
 
 
 def parse_label(version: str) -> str:

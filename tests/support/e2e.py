@@ -24,6 +24,16 @@ ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 __all__ = ["in_ci"]
 
+# A tag rule with a named time zone (the IANA database), on a build created at 2023-11-14T22:13:20Z:
+# the tag is 20231115-07 (07:13 on the 15th in Tokyo).
+TOKYO_RULES = {
+    "PLUGIN_TAGS": "",
+    "PLUGIN_TAG_RULES": "type=raw,value={{date 'YYYYMMDD-HH' tz='Asia/Tokyo'}}",
+    "DRONE_BUILD_CREATED": "1700000000",
+    "DRONE_BUILD_EVENT": "push",
+    "DRONE_COMMIT_REF": "refs/heads/main",
+}
+
 
 @dataclass(frozen=True)
 class Engine:
