@@ -46,20 +46,25 @@ class Engine:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PLUGIN_"))}
         return {**keep, "DOCKER_HOST": self.host}
 
-    def docker(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def docker(
+        self, *args: str, timeout: float = RUN_TIMEOUT, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [DOCKER, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
-        )
+            [DOCKER, *args], env={**self.env, **(extra_env or {})}, capture_output=True, text=True,
+            timeout=timeout, check=False,
+        )  # fmt: skip
 
     def run(
         self, *flags: str, command: str, env: dict[str, str], image: str = IMAGE, timeout: float = RUN_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
-        """``docker run --rm FLAGS -e NAME=VALUE... IMAGE COMMAND``: what a runner does."""
-        return self.docker("run", "--rm", *flags, *env_flags(env), image, command, timeout=timeout)
-
-
-def env_flags(env: dict[str, str]) -> list[str]:
-    return [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+        """``docker run --rm FLAGS -e NAME... IMAGE COMMAND``: what a runner does. Only the names are on
+        the docker CLI's command line; it takes the values from its own environment, so no value (a
+        secret one day) is ever on an argv."""
+        clash = sorted(name for name in env if name.startswith("DOCKER_"))
+        if clash:  # they would steer the docker CLI itself: pass those with env_file()
+            raise ValueError(f"Engine.run: {clash} would reach the docker CLI too; use env_file()")
+        names = [arg for name in env for arg in ("-e", name)]
+        return self.docker("run", "--rm", *flags, *names, image, command, timeout=timeout, extra_env=env)
 
 
 def env_file(env: dict[str, str], folder: Path) -> list[str]:
