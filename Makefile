@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check plugin tests bench scripts
 	$(BIN)/ruff format --check plugin tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/mypy tests/support
 
 docs: $(STAMP)
 	$(BIN)/python -m plugin.config.docs > docs/settings.md

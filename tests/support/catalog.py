@@ -108,9 +108,11 @@ def _modules() -> tuple[_Module, ...]:
     by_name = {m.path.removesuffix(".py").removesuffix("/__init__").replace("/", "."): m for m in found}
     for module in found:  # string constants imported from another plugin module (variable names)
         for node in module.tree.body:
-            source = by_name.get(node.module or "") if isinstance(node, ast.ImportFrom) else None
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            source = by_name.get(node.module or "")
             for alias in node.names if source is not None else ():
-                if alias.name in source.constants:
+                if source is not None and alias.name in source.constants:
                     module.constants.setdefault(alias.asname or alias.name, source.constants[alias.name])
     return tuple(found)
 
@@ -154,7 +156,7 @@ class _Walker:
         if isinstance(node, ast.Constant):
             return [node.value] if isinstance(node.value, str) else []  # None is never printed
         if isinstance(node, ast.JoinedStr):
-            return ["".join(v.value if isinstance(v, ast.Constant) else HOLE for v in node.values)]
+            return ["".join(str(v.value) if isinstance(v, ast.Constant) else HOLE for v in node.values)]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.render(node.left), self.render(node.right)
             return None if left is None or right is None else [a + b for a in left for b in right]
@@ -199,7 +201,7 @@ class _Walker:
         for function in functions:
             walker = _Walker(self.module, function, self.depth + 1)
             for ret in (n for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None):
-                if isinstance(ret.value, ast.Constant) and ret.value.value is None:
+                if ret.value is None or (isinstance(ret.value, ast.Constant) and ret.value.value is None):
                     continue
                 rendered = walker.render(ret.value)
                 if rendered is None:

@@ -170,7 +170,7 @@ def push_small_image(registry_url: str, auth: tuple[str, str], repository: str, 
         f"{base}/manifests/{tag}",
         data=json.dumps(manifest).encode(),
         auth=auth,
-        headers={"Content-Type": manifest["mediaType"]},
+        headers={"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"},
         timeout=20,
     )
     put.raise_for_status()

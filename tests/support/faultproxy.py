@@ -9,6 +9,7 @@ a 500, a connection reset with no response, or any canned response. Every reques
 from __future__ import annotations
 
 import http.client
+import io
 import re
 import socket
 import ssl
@@ -97,7 +98,7 @@ def _operation(target: str, body: bytes, method: str, path: str) -> str:
     return actions[0] or f"{method} {urlsplit(path).path}"
 
 
-def _read_body(rfile: BinaryIO, headers: Message) -> bytes:
+def _read_body(rfile: BinaryIO | io.BufferedIOBase, headers: Message) -> bytes:
     """The request body, whether sent with a Content-Length or chunked (as docker push does)."""
     if headers.get("Transfer-Encoding", "").lower() != "chunked":
         return rfile.read(int(headers.get("Content-Length") or 0))
