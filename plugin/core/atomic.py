@@ -38,3 +38,11 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def beside(path: str, run_name: str) -> str:
+    """Where an output that a builder writes goes until the run succeeded: a hidden name with the run's
+    name in the folder of ``path`` (symlinks resolved, as they are when it is moved), so that moving it
+    into place is a rename on one file system: ``/out/.image.tar.build-push-ecr-<id>.tmp``."""
+    folder, name = os.path.split(os.path.realpath(path))
+    return os.path.join(folder, f".{name}.{run_name}.tmp")

@@ -63,8 +63,6 @@ def build(r: Resolved, prep: Prepared, runner: Runner, daemon: Dockerd | None = 
     """Build and push with the chosen builder; returns the pushed digest (None when not pushed).
 
     ``daemon``: the run's dockerd, already launched (``plugin.builders.engine``) for docker and buildx."""
-    if r.settings.tar_path:
-        Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     if r.builder == "kaniko" and not r.settings.push_only:
         return build_kaniko(r, prep, runner)
     if r.builder == "kaniko":

@@ -61,8 +61,6 @@ def check_executor(r: Resolved, runner: Runner) -> str | None:
 
 def build_kaniko(r: Resolved, prep: Prepared, runner: Runner) -> str | None:
     """The kaniko builder's build: the executor, then the check of tags that existed (immutable)."""
-    if r.settings.tar_path:
-        Path(r.settings.tar_path).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     digest = run_kaniko(r, prep, runner)
     verify_existing(prep, digest)
     return digest

@@ -222,6 +222,23 @@ def _place_problem(variable: str, path: str) -> Problem | None:
     return None
 
 
+def _folder_problem(variable: str, path: str, directory: bool) -> Problem | None:
+    """What the builder writes (the tarball, kaniko's OCI layout) goes first to a temporary name in the
+    folder of ``path`` and is renamed there: that folder (or its nearest existing parent) must be
+    writable. A directory output must not be an existing file."""
+    target = Path(os.path.realpath(path))
+    if directory and target.exists() and not target.is_dir():
+        return Problem(variable, path, "a directory path (it is a file)")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        return Problem(variable, path, f"a path in a writable directory ({parent} is not writable)")
+    if directory and not parent.is_dir():
+        return Problem(variable, path, f"a directory path ({parent} is not a directory)")
+    return None
+
+
 def output_places(r: Resolved) -> list[Problem]:
     """Output files (and the tarball) go to distinct writable places; DRONE_OUTPUT can carry the tar path."""
     s, ctx = r.settings, r.ctx
@@ -235,8 +252,15 @@ def output_places(r: Resolved) -> list[Problem]:
         ("PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE", s.image_name_with_digest_file if kaniko else None),
         ("PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE", s.image_name_tag_with_digest_file if kaniko else None),
         ("PLUGIN_TAR_PATH", s.tar_path),
+        ("PLUGIN_OCI_LAYOUT_PATH", s.oci_layout_path if kaniko else None),
     ]
-    problems = [p for v, path in named if path and (p := _place_problem(v, path)) is not None]
+    files = [(v, path) for v, path in named if path and v != "PLUGIN_OCI_LAYOUT_PATH"]
+    problems = [p for v, path in files if (p := _place_problem(v, path)) is not None]
+    built = [("PLUGIN_TAR_PATH", s.tar_path, False), ("PLUGIN_OCI_LAYOUT_PATH", named[-1][1], True)]
+    refused = {p.variable for p in problems}
+    for variable, path, directory in built:
+        if path and variable not in refused and (p := _folder_problem(variable, path, directory)):
+            problems.append(p)
     seen: dict[str, str] = {}
     for variable, path in named:
         if path:

@@ -13,6 +13,7 @@ from plugin.aws.trust import trust_from_context
 from plugin.core.log import get_logger
 from plugin.exec.rundir import run_directory
 from plugin.run import summary
+from plugin.run.builder_outputs import BuilderOutput, builder_outputs, for_builder
 from plugin.run.outputs import (
     BuildResult,
     artifact_bytes,
@@ -35,38 +36,53 @@ if TYPE_CHECKING:
 log = get_logger("plugin.run.pipeline")
 
 
-def write_outputs(r: Resolved, result: BuildResult) -> None:
-    """DRONE_OUTPUT (merged), the artifact file, the card and the files the build made for paths the
-    user named (PLUGIN_METADATA_FILE, ...), all in place together or none of them.
+def write_outputs(r: Resolved, result: BuildResult, files: StagedFiles | None = None) -> None:
+    """DRONE_OUTPUT (merged), the artifact file, the card, the files the build made for paths the
+    user named (PLUGIN_METADATA_FILE, ...) and what the builder wrote beside the user's paths
+    (PLUGIN_TAR_PATH, PLUGIN_OCI_LAYOUT_PATH: ``files``), all in place together or none of them.
 
     Called only after a success or a skip. A card on /dev/stdout or /dev/stderr is printed once the
     files are in place.
     """
     s, ctx = r.settings, r.ctx
     card = card_bytes(result, ecr_console_url(result.registry, result.repository, s.account, s.region))
-    with StagedFiles() as files:
+    with files or StagedFiles() as staged:
         if ctx.output_file:
-            files.stage(ctx.output_file, drone_output_bytes(ctx.output_file, output_values(result)))
+            staged.stage(ctx.output_file, drone_output_bytes(ctx.output_file, output_values(result)))
         if s.artifact_file:
-            files.stage(s.artifact_file, artifact_bytes(result, s.registry_type))
+            staged.stage(s.artifact_file, artifact_bytes(result, s.registry_type))
         if ctx.card_path and not is_stream(ctx.card_path):
-            files.stage(ctx.card_path, card)
+            staged.stage(ctx.card_path, card)
         for path, data in result.files.items():
-            files.stage(path, data)
+            staged.stage(path, data)
     if ctx.card_path and is_stream(ctx.card_path):
         write_card_stream(ctx.card_path, card)
     log.info("outputs.written", digest=result.digest, images=result.images, skipped=result.skipped)
 
 
-def result_for(r: Resolved, prep: Prepared, digest: str | None, skipped: bool = False) -> BuildResult:
+def result_for(
+    r: Resolved,
+    prep: Prepared,
+    digest: str | None,
+    skipped: bool = False,
+    written: list[BuilderOutput] | None = None,
+) -> BuildResult:
+    """What the run did; IMAGE_TAR_PATH names the user's path (the tarball is moved there with the
+    outputs) when the builder wrote one, or, on a skip, when one is there already."""
     target = prep.target
+    tar = next((out for out in written or [] if out.field == "tar_path"), None)
+    if tar is not None:
+        tar_path = tar.final if Path(tar.temp).exists() else None
+    else:
+        old = r.settings.tar_path
+        tar_path = old if skipped and old and Path(old).exists() else None
     return BuildResult(
         registry=target.registry or "",
         repository=target.repository,
         tags=list(target.tags),
         digest=digest,
         images=target.destinations(),
-        tar_path=r.settings.tar_path if r.settings.tar_path and Path(r.settings.tar_path).exists() else None,
+        tar_path=tar_path,
         skipped=skipped,
         index_digest=prep.pushed.digest if prep.pushed and prep.pushed.is_index else None,
         platform_digests=dict(prep.pushed.platforms) if prep.pushed else {},
@@ -127,13 +143,19 @@ def run(r: Resolved) -> int:
                 write_outputs(r, result)
             summary.log_summary(result, pushed=False, reason=prep.decision.reason)
             return 0
+        # What the builder writes (the tarball, kaniko's OCI layout) goes beside the user's paths,
+        # moved into place with the outputs; any failure from here on (or a signal) removes it.
+        files = stack.enter_context(StagedFiles())
+        written = builder_outputs(r.settings, r.builder, run_dir.name)
+        for out in written:
+            files.expect(out.final, out.temp, directory=out.directory)
         with phase("build"):
-            digest = _build(r, prep, runner, daemon)
-        result = result_for(r, prep, digest)
+            digest = _build(for_builder(r, written), prep, runner, daemon)
+        result = result_for(r, prep, digest, written=written)
         if signer is not None and digest:
             with phase("sign"):  # a failure is exit 1 after saying the image was pushed; no outputs
                 result.signatures = signer.sign(runner, prep.target, digest, prep.auths, prep.docker_config)
         with phase("outputs"):
-            write_outputs(r, result)
+            write_outputs(r, result, files)
         summary.log_summary(result, pushed=not r.settings.no_push)
         return 0

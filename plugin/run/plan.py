@@ -11,8 +11,9 @@ from plugin.aws.repositories import plan_actions
 from plugin.builders.kaniko import EXECUTOR, KanikoRun, kaniko_plan
 from plugin.config.hosts import RegistryHost
 from plugin.core.errors import ConfigError
-from plugin.exec.rundir import plan_dir
+from plugin.exec.rundir import PLAN_NAME, plan_dir
 from plugin.exec.steps import Plan
+from plugin.run.builder_outputs import builder_outputs, for_builder
 from plugin.run.pull_logins import login_hosts
 from plugin.run.resolve import Resolved, cache_specs, repository_spec
 
@@ -70,7 +71,11 @@ def plan_document(r: Resolved) -> dict[str, Any]:
         doc.update(skip=r.tags.skip_reason, ecr=[], steps=[])
         return doc
     doc["ecr"] = ecr_actions(r)
-    doc["steps"] = builder_plan(r, r.loaded.env).to_json()
+    # the builder writes the tarball (and kaniko's OCI layout) beside the user's path; moved there on success
+    written = builder_outputs(r.settings, r.builder, PLAN_NAME)
+    doc["steps"] = builder_plan(for_builder(r, written), r.loaded.env).to_json()
+    if written:
+        doc["builder_outputs"] = [out.to_json() for out in written]
     if r.settings.cosign_private_key is not None and not r.settings.no_push:
         from plugin.run.signing import plan_steps  # noqa: PLC0415 - only when signing
 

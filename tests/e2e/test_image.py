@@ -245,6 +245,7 @@ class TestBuildxInsideTheImage:
         assert metadata["containerimage.digest"] == digest
         assert "buildx.metadata_digest_differs" not in output
         assert (out / "image.tar").stat().st_size > 0
+        assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # saved beside, moved in
 
     def test_buildx_talks_to_the_plugins_kind_of_daemon(self, engine: Engine, image: str):
         script = (

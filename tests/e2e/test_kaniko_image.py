@@ -440,6 +440,7 @@ class TestPullWithoutPush:
         assert "ecr.pull_login" in output
         assert (out / "image.tar").stat().st_size > 0
         assert registry.tags("e2e/pr-build") == []
+        assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # written beside, moved in
 
     def test_base_image_credentials_and_a_mirror(
         self, engine: Engine, image: KanikoImage, moto_url: str, registry: Registry, tmp_path: Path

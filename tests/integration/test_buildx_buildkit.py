@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,8 +239,8 @@ class TestRegistryCacheInEcr:
 
 
 class TestOutputFilesAllOrNothing:
-    """PLUGIN_METADATA_FILE and PLUGIN_CACHE_METRICS_FILE are outputs like DRONE_OUTPUT: written with
-    them once the run succeeded, never when it fails after the build."""
+    """PLUGIN_METADATA_FILE, PLUGIN_CACHE_METRICS_FILE and the exported PLUGIN_TAR_PATH are outputs like
+    DRONE_OUTPUT: in place with them once the run succeeded, never when it fails after the build."""
 
     def test_a_run_failing_after_the_push_leaves_the_previous_files(
         self, buildx: Buildx, tmp_path: Path
@@ -249,22 +251,35 @@ class TestOutputFilesAllOrNothing:
         metadata, metrics = kept / "metadata.json", kept / "metrics.json"
         metadata.write_text('{"previous": "metadata"}')
         metrics.write_text('{"previous": "metrics"}')
-        files = {"PLUGIN_METADATA_FILE": str(metadata), "PLUGIN_CACHE_METRICS_FILE": str(metrics)}
+        tarball = kept / "image.tar"
+        tarball.write_bytes(b"the previous tarball")
+        files = {
+            "PLUGIN_METADATA_FILE": str(metadata),
+            "PLUGIN_CACHE_METRICS_FILE": str(metrics),
+            "PLUGIN_TAR_PATH": str(tarball),  # a second build exports it (--output=type=docker,dest=)
+        }
         out = outputs(tmp_path / "out")
         with immutable(out.base):  # DRONE_OUTPUT cannot be written: the run fails in its outputs phase
             failed = buildx.run(buildx.env("files/app", ctx, out, **files))
         assert failed.returncode == 1, failed.output
         assert f"cannot write {out.drone_output}" in failed.output
         assert "+ docker buildx build" in failed.output  # built and pushed before that
+        exported = re.search(r"--output=type=docker,dest=(\S+)", failed.output)
+        assert exported and Path(exported[1]).parent == kept, failed.output  # exported, beside
         assert metadata.read_text() == '{"previous": "metadata"}'
         assert metrics.read_text() == '{"previous": "metrics"}'
-        assert sorted(p.name for p in kept.iterdir()) == ["metadata.json", "metrics.json"]
+        assert tarball.read_bytes() == b"the previous tarball"
+        assert sorted(p.name for p in kept.iterdir()) == ["image.tar", "metadata.json", "metrics.json"]
 
         done = buildx.run(buildx.env("files/app", ctx, out, **files))
         assert done.returncode == 0, done.output
         written = json.loads(metadata.read_text())
         assert written["containerimage.digest"] == out.values()["digest"]
         assert json.loads(metrics.read_text())["total_layers"] >= 1
+        with tarfile.open(tarball) as tar:
+            assert "manifest.json" in tar.getnames() and "index.json" in tar.getnames()
+        assert sorted(p.name for p in kept.iterdir()) == ["image.tar", "metadata.json", "metrics.json"]
+        assert out.values()["IMAGE_TAR_PATH"] == str(tarball)
 
 
 def image_layers(registry: Registry, repo: str, digest: str) -> list[str]:

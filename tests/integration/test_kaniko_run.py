@@ -14,6 +14,7 @@ import re
 import signal
 import stat
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -56,6 +57,23 @@ for arg in args:  # as v1.24 and v1.28 were seen to (tests/e2e): <destination>@<
     if arg.startswith(("--image-name-with-digest-file=", "--image-name-tag-with-digest-file=")):
         lines = [d + "@" + {digest!r} for d in destinations]
         open(arg.split("=", 1)[1], "w").write("\\n".join(lines) + "\\n")
+for arg in args:  # the tarball and the OCI layout, where the plugin says (a tiny stand-in of each)
+    if arg.startswith("--tar-path="):
+        import io, tarfile
+        with tarfile.open(arg.split("=", 1)[1], "w") as tar:
+            data = json.dumps([{{"RepoTags": destinations}}]).encode()
+            info = tarfile.TarInfo("manifest.json")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    if arg.startswith("--oci-layout-path="):
+        layout = arg.split("=", 1)[1]
+        os.makedirs(os.path.join(layout, "blobs", "sha256"))
+        open(os.path.join(layout, "oci-layout"), "w").write('{{"imageLayoutVersion": "1.0.0"}}')
+        open(os.path.join(layout, "index.json"), "w").write('{{"schemaVersion": 2}}')
+if os.environ.get("BPE_SIGNAL_PARENT"):  # the CI runner cancels the step once the files are written
+    import signal, time
+    os.kill(os.getppid(), signal.SIGTERM)
+    time.sleep(10)
 print("INFO pushed", flush=True)
 """
 
@@ -215,6 +233,74 @@ class TestKanikoDigestFiles:
             assert (tmp_path / name).read_text() == "from the previous run\n"
         assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["name-digest", "name-tag-digest"]
         assert not (tmp_path / "artifact.json").exists()
+
+
+class TestKanikoTarballAndLayout:
+    """PLUGIN_TAR_PATH and PLUGIN_OCI_LAYOUT_PATH: kaniko writes them under hidden temporary names beside
+    the user's paths; they replace the old ones with the other outputs, only when the whole run succeeded."""
+
+    OLD_TAR = b"the previous tarball\n" * 100
+
+    def previous(self, tmp_path: Path) -> dict[str, str]:
+        (tmp_path / "images" / "oci" / "blobs").mkdir(parents=True)
+        (tmp_path / "images" / "oci" / "index.json").write_text("previous layout")
+        (tmp_path / "images" / "image.tar").write_bytes(self.OLD_TAR)
+        return {
+            "PLUGIN_TAR_PATH": str(tmp_path / "images" / "image.tar"),
+            "PLUGIN_OCI_LAYOUT_PATH": str(tmp_path / "images" / "oci"),
+        }
+
+    @staticmethod
+    def written_to(executor: Path) -> dict[str, str]:
+        argv = json.loads(executor.read_text().splitlines()[0])["argv"]
+        return dict(a[2:].split("=", 1) for a in argv if a.startswith(("--tar-path=", "--oci-layout-path=")))
+
+    def test_moved_into_place_after_the_run(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        paths = self.previous(tmp_path)
+        assert run(monkeypatch, tmp_path, **paths) == 0
+        written = self.written_to(executor)
+        assert re.fullmatch(r"\.image\.tar\.build-push-ecr-\w+\.tmp", Path(written["tar-path"]).name)
+        assert re.fullmatch(r"\.oci\.build-push-ecr-\w+\.tmp", Path(written["oci-layout-path"]).name)
+        assert {Path(w).parent for w in written.values()} == {tmp_path / "images"}
+        with tarfile.open(paths["PLUGIN_TAR_PATH"]) as tar:
+            assert tar.getnames() == ["manifest.json"]
+        layout = Path(paths["PLUGIN_OCI_LAYOUT_PATH"])
+        assert sorted(p.name for p in layout.iterdir()) == ["blobs", "index.json", "oci-layout"]
+        assert (layout / "index.json").read_text() == '{"schemaVersion": 2}'
+        assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["image.tar", "oci"]
+        assert dotenv_values(tmp_path / "drone.env")["IMAGE_TAR_PATH"] == paths["PLUGIN_TAR_PATH"]
+
+    def test_a_failed_run_leaves_the_previous_ones(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """kaniko wrote both; DRONE_OUTPUT cannot be written (immutable directory): exit 1, the old
+        tarball byte for byte, the old layout as it was, no temporary name left."""
+        paths = self.previous(tmp_path)
+        (tmp_path / "out").mkdir()
+        with immutable(tmp_path / "out"):
+            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(tmp_path / "out" / "drone.env"), **paths)
+        assert status == 1
+        assert all(a.startswith(str(tmp_path / "images" / ".")) for a in self.written_to(executor).values())
+        assert Path(paths["PLUGIN_TAR_PATH"]).read_bytes() == self.OLD_TAR
+        layout = Path(paths["PLUGIN_OCI_LAYOUT_PATH"])
+        assert sorted(p.name for p in layout.iterdir()) == ["blobs", "index.json"]
+        assert (layout / "index.json").read_text() == "previous layout"
+        assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["image.tar", "oci"]
+
+    def test_a_signal_after_kaniko_wrote_them_removes_them(
+        self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SIGTERM (the runner cancels the step) once kaniko wrote both: 143, the old ones untouched."""
+        paths = self.previous(tmp_path)
+        status = run(monkeypatch, tmp_path, BPE_SIGNAL_PARENT="1", **paths)
+        assert status == 128 + signal.SIGTERM
+        assert all(Path(a).parent == tmp_path / "images" for a in self.written_to(executor).values())
+        assert Path(paths["PLUGIN_TAR_PATH"]).read_bytes() == self.OLD_TAR
+        assert (Path(paths["PLUGIN_OCI_LAYOUT_PATH"]) / "index.json").read_text() == "previous layout"
+        assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["image.tar", "oci"]
+        assert not (tmp_path / "drone.env").exists()
 
 
 class TestKanikoRunFiles:
