@@ -12,10 +12,7 @@ its data root is. The run directory is placed so that every socket below it fits
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -29,6 +26,7 @@ from urllib.parse import urlsplit
 
 from plugin.core.errors import RunError
 from plugin.core.log import get_logger
+from plugin.exec.mounts import unmount_all
 from plugin.exec.steps import Step
 
 if TYPE_CHECKING:  # `plan` shows the dockerd step without loading the process runner
@@ -40,7 +38,6 @@ _POLL_INTERVAL = 0.05
 _PING_TIMEOUT = 1.0
 _LOG_TAIL = 20
 _DEATH_WAIT = 5.0
-_MNT_DETACH = 2
 _MAX_UNIX_PATH = 107  # sun_path holds 108 bytes including the final NUL
 # The sockets dockerd (20.10 to 26) and the containerd it starts create below the exec root.
 EXEC_ROOT_SOCKETS = (
@@ -54,7 +51,6 @@ EXEC_ROOT_SOCKETS = (
 ISOLATION = ("unshare", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc")
 SHORT_RUN_ROOT = "/tmp"  # noqa: S108 - where a run dir goes when the preferred one is too deep
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
 # dockerd's last line of its own shutdown; it then waits for its containerd to exit (about 1 s of
 # gRPC reconnecting), which holds nothing the run needs: the namespace is ended at once instead.
 _SHUTDOWN_DONE = "Daemon shutdown complete"
@@ -100,6 +96,11 @@ class DaemonOptions:
     @property
     def log_path(self) -> str:
         return os.path.join(self.run_dir, "dockerd.log")
+
+    @property
+    def tmp_dir(self) -> str:
+        """dockerd's and containerd's TMPDIR (containerd's stack dumps land there): gone with the run dir."""
+        return os.path.join(self.run_dir, "tmp")
 
     @property
     def docker_host(self) -> str:
@@ -177,7 +178,9 @@ def dockerd_argv(opts: DaemonOptions, seccomp_profile: str = SECCOMP_PROFILE) ->
 
 def daemon_step(opts: DaemonOptions, seccomp_profile: str = SECCOMP_PROFILE) -> Step:
     """The dockerd launch as a plan step (kind ``daemon``)."""
-    return Step("dockerd", tuple(dockerd_argv(opts, seccomp_profile)), kind="daemon")
+    return Step(
+        "dockerd", tuple(dockerd_argv(opts, seccomp_profile)), {"TMPDIR": opts.tmp_dir}, kind="daemon"
+    )
 
 
 def ping(docker_host: str, timeout: float = _PING_TIMEOUT) -> bool:
@@ -192,15 +195,12 @@ def ping(docker_host: str, timeout: float = _PING_TIMEOUT) -> bool:
     try:
         if url.scheme == "unix":
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            try:
-                sock.connect(url.path)
-            except OSError:
-                sock.close()
-                raise
         else:
             sock = socket.create_connection((url.hostname or "localhost", url.port or 2375), timeout)
-        with sock:
+        with sock:  # closed however the exchange ends
+            if url.scheme == "unix":
+                sock.settimeout(timeout)
+                sock.connect(url.path)
             sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: localhost\r\n\r\n")
             answer = b""
             while len(answer) < 65536 and (chunk := sock.recv(4096)):
@@ -210,33 +210,6 @@ def ping(docker_host: str, timeout: float = _PING_TIMEOUT) -> bool:
     head, _, body = answer.partition(b"\r\n\r\n")
     status = head.split(b"\r\n", 1)[0].split()
     return len(status) >= 2 and status[1] == b"200" and body.strip() == b"OK"
-
-
-def _mounts_under(root: str) -> list[str]:
-    """Mount points at or below ``root``, deepest first."""
-    prefix = os.path.realpath(root)
-    found: list[str] = []
-    with contextlib.suppress(OSError), open("/proc/self/mounts", encoding="utf-8") as mounts:
-        for line in mounts:
-            point = _OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split()[1])  # \040 for a space
-            if point == prefix or point.startswith(prefix + "/"):
-                found.append(point)
-    return sorted(found, key=len, reverse=True)
-
-
-def unmount_all(root: str) -> list[str]:
-    """Lazily unmount every mount below ``root`` (dockerd leaves ``<exec-root>/netns/default``).
-
-    Returns the mount points that could not be unmounted.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    failed = []
-    for point in _mounts_under(root):
-        if libc.umount2(point.encode(), _MNT_DETACH) != 0:
-            err = ctypes.get_errno()
-            log.warning("dockerd.umount_failed", mount=point, error=os.strerror(err))
-            failed.append(point)
-    return failed
 
 
 class Dockerd:
@@ -295,6 +268,7 @@ class Dockerd:
         self._created_run_dir = not run_dir.exists()
         try:
             run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            Path(self.opts.tmp_dir).mkdir(mode=0o700, exist_ok=True)
         except OSError as err:
             raise RunError(f"cannot create dockerd's run directory {run_dir}: {err.strerror}") from None
         data_root = Path(self.opts.storage_path)

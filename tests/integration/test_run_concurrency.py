@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.builders.dockerd import _mounts_under
+from plugin.exec.mounts import _mounts_under
 from tests.integration.test_kaniko_run import DIGEST, FAKE_EXECUTOR, kaniko_flags
 from tests.support.contexts import busybox_context
 from tests.support.moto_server import ACCOUNT, MotoServer, put_image

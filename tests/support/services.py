@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from plugin.builders.dockerd import unmount_all
+from plugin.exec.mounts import unmount_all
 from tests.support.stack import ServiceError, running_dockerd, running_registry
 from tests.support.stack import wait_for as stack_wait_for
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from plugin.builders.dockerd import ping, unmount_all
+from plugin.builders.dockerd import ping
+from plugin.exec.mounts import unmount_all
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 HTPASSWD = "htpasswd"
