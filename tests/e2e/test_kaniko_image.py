@@ -28,7 +28,7 @@ from tests.support.contexts import busybox_context
 from tests.support.e2e import DOCKER, ECR_HOST, ROOT, TOKYO_RULES, Engine, build_image, env_file, in_ci
 from tests.support.moto_server import put_image
 from tests.support.plugin_run import OciRegistry, drone_output_values, ecr_client
-from tests.support.procs import living_with_argv_prefix
+from tests.support.procs import LONG_SLEEP, living_with_argv_prefix
 from tests.support.registry_auth import skopeo_copy
 from tests.support.services import Registry
 from tests.support.stack import ACCOUNT, ServiceError, running_registry
@@ -347,15 +347,15 @@ class TestNothingOfThePluginInTheImage:
 
 
 def sleepers() -> list[int]:
-    """Host PIDs of living ``sleep 600`` processes (the build's RUN step, in any container)."""
-    return living_with_argv_prefix(["sleep", "600"])
+    """Host PIDs of living ``sleep LONG_SLEEP`` processes (this test process's build's RUN step)."""
+    return living_with_argv_prefix(["sleep", LONG_SLEEP])
 
 
 class TestSignals:
     def test_sigterm_stops_the_build_within_2s(
         self, engine: Engine, image: KanikoImage, moto_url: str, registry: Registry, tmp_path: Path
     ):
-        """``RUN sleep 600`` in its own process group: stopped with the executor; 143 within 2 s."""
+        """``RUN sleep LONG_SLEEP`` in its own process group: stopped with the executor; 143 within 2 s."""
         stop_build(engine, image, moto_url, registry, tmp_path, "TERM")
 
     def test_sigint_stops_the_build_within_2s(
@@ -368,8 +368,8 @@ class TestSignals:
 def stop_build(
     engine: Engine, image: KanikoImage, moto_url: str, registry: Registry, tmp_path: Path, signame: str
 ) -> None:
-    """Start a ``RUN sleep 600`` build, signal the container once the sleep runs, check the stop."""
-    ws = workspace(tmp_path, SCRATCH_BUSYBOX + "RUN sleep 600\n")
+    """Start a ``RUN sleep LONG_SLEEP`` build, signal the container once the sleep runs, check the stop."""
+    ws = workspace(tmp_path, SCRATCH_BUSYBOX + f"RUN sleep {LONG_SLEEP}\n")
     out = tmp_path / "out"
     out.mkdir()
     name = f"bpe-signal-{uuid.uuid4().hex[:8]}"

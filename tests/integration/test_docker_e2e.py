@@ -38,7 +38,7 @@ from tests.support.plugin_run import (
     ecr_client,
     run_plugin,
 )
-from tests.support.procs import dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
+from tests.support.procs import LONG_SLEEP, dockerd_pids_for, pids_in_mount_namespace, processes_with_argv
 from tests.support.registry_auth import docker_build_push
 from tests.support.services import Registry, require
 from tests.support.stack import free_port, running_registry
@@ -587,12 +587,12 @@ class TestBuildInputs:
 
 # -- faults of the plugin's own dockerd ---------------------------------------------------------------
 
-SLEEP_600 = ["/bin/busybox", "sleep", "600"]
+SLEEP_LONG = ["/bin/busybox", "sleep", LONG_SLEEP]  # a week: only this test process's
 
 
 @pytest.fixture(scope="module")
 def sleeping_600_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = json.dumps(SLEEP_600)
+    run = json.dumps(SLEEP_LONG)
     return make_context(
         tmp_path_factory.mktemp("sleep600"), f"FROM scratch\nCOPY busybox /bin/busybox\nRUN {run}\n"
     )
@@ -603,9 +603,10 @@ def mounts_below(root: Path) -> list[str]:
         return [line.split()[1] for line in f if line.split()[1].startswith(str(root))]
 
 
-def short_run_dirs() -> set[str]:
-    """The /tmp/bpe-<12 hex> run dirs the plugin makes when TMPDIR is too deep for dockerd's sockets."""
-    return {p.name for p in Path("/tmp").iterdir() if re.fullmatch(r"bpe-[0-9a-f]{12}", p.name)}
+def short_run_dirs(output: str) -> set[str]:
+    """The /tmp/bpe-<12 hex> run dirs this run's log says it used (TMPDIR too deep for dockerd's
+    sockets); read from the log, not from /tmp, where another run on the machine may have its own."""
+    return set(re.findall(r"/tmp/bpe-[0-9a-f]{12}", output))
 
 
 class TestDaemonFaults:
@@ -617,18 +618,18 @@ class TestDaemonFaults:
         plugin = LivePlugin(env)
         try:
             plugin.wait_until(
-                lambda: bool(processes_with_argv(SLEEP_600)), "the RUN step running", timeout=90
+                lambda: bool(processes_with_argv(SLEEP_LONG)), "the RUN step running", timeout=90
             )
             (dockerd,) = dockerd_pids_for(workspace.storage)
             namespace = os.readlink(f"/proc/{dockerd}/ns/mnt")
             os.kill(dockerd, signal.SIGKILL)
             result = plugin.finish(timeout=60)
         finally:
-            for pid in processes_with_argv(SLEEP_600):  # only if the plugin failed to end it
+            for pid in processes_with_argv(SLEEP_LONG):  # only if the plugin failed to end it
                 os.kill(pid, signal.SIGKILL)
         assert result.returncode == 1, result.output
         assert "during the build; every process of the build was ended with it" in result.stderr
-        assert processes_with_argv(SLEEP_600) == []
+        assert processes_with_argv(SLEEP_LONG) == []
         assert dockerd_pids_for(workspace.storage) == []
         assert pids_in_mount_namespace(namespace) == []
         assert mounts_below(workspace.base) == []
@@ -643,12 +644,12 @@ class TestDaemonFaults:
         deep = workspace.base / ("t" * 64)
         deep.mkdir()
         assert len(f"{deep}/build-push-ecr-12345678/dockerd/exec/containerd/containerd.sock.ttrpc") > 107
-        before = short_run_dirs()
         env = app_env(moto_server, registry.host, workspace, example_context, "e2e/deep", TMPDIR=str(deep))
         result = run_plugin(env)
         assert result.returncode == 0, result.output
         assert "dockerd.run_dir_moved" in result.output
         assert registry.tags("e2e/deep") == sorted(TAGS)
-        assert short_run_dirs() == before
+        [moved] = short_run_dirs(result.output)
+        assert not Path(moved).exists()
         assert list(deep.iterdir()) == []
         assert mounts_below(workspace.base) == []

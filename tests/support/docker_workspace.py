@@ -59,7 +59,8 @@ class Workspace:
         return dict(dotenv_values(self.drone_output, interpolate=False))
 
     def assert_no_temp_files_left(self) -> None:
-        assert list(self.tmp.iterdir()) == []
+        left = sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob("*"))
+        assert left == [], f"left in TMPDIR {self.tmp}: {left}"
 
     def assert_no_outputs(self) -> None:
         assert self.drone_output.read_text() == KEEP

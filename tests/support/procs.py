@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
+
+# The seconds of a build's long ``RUN sleep``, which tests find by its command line and stop: one value
+# per test process, so that another run on the machine (another checkout's tests, CI) is never taken
+# for this one's, nor killed by its clean-up.
+LONG_SLEEP = str(600_000 + secrets.randbelow(100_000))
 
 
 def _pids() -> Iterator[int]:
