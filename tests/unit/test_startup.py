@@ -108,6 +108,22 @@ def loaded(modules: tuple[str, ...], *args: str, **env: str) -> dict[str, object
     return report
 
 
+# What the process that starts the kaniko executor imports (bench/importtime.py's run path).
+KANIKO_RUN_PATH = (
+    "plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, "
+    "plugin.run.pipeline, plugin.run.build_kaniko, plugin.exec.runner"
+)
+
+
+def loaded_by_the_kaniko_run_path(modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded once it imported the kaniko run path."""
+    found = f"sorted(m for m in sys.modules if m in {modules!r})"
+    code = f"import json, sys, {KANIKO_RUN_PATH}; print(json.dumps({found}))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    names: list[str] = json.loads(done.stdout)
+    return names
+
+
 class TestNoRegistryClientWhereItIsNotUsed:
     @pytest.mark.parametrize("builder", ["docker", "kaniko", "buildx"])
     def test_plan_loads_neither_the_registry_client_nor_the_process_runner(self, builder: str) -> None:
@@ -116,15 +132,7 @@ class TestNoRegistryClientWhereItIsNotUsed:
 
     def test_the_kaniko_run_path_loads_no_registry_client(self) -> None:
         """What the process that starts the kaniko executor imports (bench/importtime.py's run path)."""
-        modules = (
-            "plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, "
-            "plugin.run.pipeline, plugin.run.build_kaniko, plugin.exec.runner"
-        )
-        code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m in {REGISTRY_CLIENT!r}))"
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        assert done.stdout.strip() == "[]"
+        assert loaded_by_the_kaniko_run_path(REGISTRY_CLIENT) == []
 
 
 class TestWhatCrossesToTheWorker:
@@ -239,15 +247,7 @@ class TestDeferredAsyncio:
 
     def test_the_kaniko_run_path_loads_no_asyncio_nor_ssl(self) -> None:
         """(A docker or buildx run reads digests over HTTPS: there ssl is used.)"""
-        modules = (
-            "plugin.__main__, plugin.config.load, plugin.run.resolve, plugin.run.inputs, "
-            "plugin.run.pipeline, plugin.run.build_kaniko, plugin.exec.runner"
-        )
-        code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m in {self.REAL!r}))"
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        assert done.stdout.strip() == "[]"
+        assert loaded_by_the_kaniko_run_path(self.REAL) == []
 
     @pytest.mark.parametrize(
         "use",
