@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from plugin import __version__
+from plugin.core.booleans import TRUE, parse_bool
 from plugin.core.deferred import defer_asyncio
 
 defer_asyncio()  # before structlog and pydantic-settings import it (plugin/core/deferred.py)
@@ -29,7 +30,6 @@ from plugin.run import summary  # noqa: E402 - after the deferral
 
 COMMANDS = ("run", "plan", "prepare")
 _AWS_COMMANDS = (None, "run", "prepare")  # the commands that do ECR work (None: no command is "run")
-_TRUE = ("true", "1", "yes", "on")
 
 
 class _Exit(Exception):
@@ -65,8 +65,6 @@ def error_handler() -> Iterator[None]:
 
 def _json_requested() -> bool:
     """PLUGIN_LOG_JSON before the settings are read, so that an early failure is JSON too."""
-    from plugin.config.types import parse_bool  # noqa: PLC0415 - keeps --help fast
-
     try:
         return bool(parse_bool(os.environ.get("PLUGIN_LOG_JSON") or "false"))
     except ValueError:
@@ -133,7 +131,7 @@ def _dispatch(command: str) -> int:
 def _wants_worker(args: Sequence[str]) -> bool:
     """A run or `prepare` (not `plan`, even through PLUGIN_PLAN_ONLY): it will do ECR work."""
     command = args[0] if args else None
-    plan_only = os.environ.get("PLUGIN_PLAN_ONLY", "").strip().lower() in _TRUE
+    plan_only = os.environ.get("PLUGIN_PLAN_ONLY", "").strip().lower() in TRUE
     return command in _AWS_COMMANDS and not plan_only
 
 

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from plugin.core.booleans import FALSE
 from plugin.core.errors import EXIT_BUG, PluginError, RunError
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 # The settings' aws_worker field, in its order (first non-empty wins); false: no worker process.
 SWITCHES = ("PLUGIN_AWS_WORKER", "BUILD_PUSH_ECR_WORKER")
-_OFF = ("false", "0", "no", "off")  # config.types' false spellings (pydantic is not loaded yet)
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
 
@@ -105,7 +105,7 @@ _CURRENT: Worker | None = None
 def wanted(env: Mapping[str, str]) -> bool:
     """PLUGIN_AWS_WORKER as the settings read it (a junk value forks: the settings then refuse it)."""
     value = next((v.strip() for name in SWITCHES if (v := env.get(name, "")).strip()), "")
-    return value.lower() not in _OFF
+    return value.lower() not in FALSE  # the settings' spellings, read before pydantic loads
 
 
 def prefork() -> Worker | None:

@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from plugin.config.types import parse_bool
+from plugin.core.booleans import parse_bool
 
 ANCHOR_OF = {"kaniko": "plugins/kaniko-ecr", "docker": "plugins/ecr", "buildx": "plugins/buildx-ecr"}
 KANIKO_EXECUTOR = "/kaniko/executor"

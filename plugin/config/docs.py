@@ -17,7 +17,8 @@ from plugin.config.fieldsets.kaniko import KanikoFields
 from plugin.config.fieldsets.supply import SupplyChainFields
 from plugin.config.flags import BUILDERS, field_builders, field_comparison, field_flags, field_requirements
 from plugin.config.settings import aliases, is_secret
-from plugin.config.types import parse_bool, parse_int, split_cache_refs, split_comma, split_semicolon
+from plugin.config.types import parse_int, split_cache_refs, split_comma, split_semicolon
+from plugin.core.booleans import parse_bool
 
 GROUPS: list[tuple[str, type[BaseModel]]] = [
     ("Build", BuildFields),

@@ -22,7 +22,7 @@ from plugin.config.fieldsets.build import BuildFields, PluginFields, TargetField
 from plugin.config.fieldsets.docker import BuildxFields, DaemonFields, DockerBuildFields
 from plugin.config.fieldsets.kaniko import KanikoFields
 from plugin.config.fieldsets.supply import SupplyChainFields
-from plugin.config.types import parse_bool
+from plugin.core.booleans import parse_bool
 
 _ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("plugin_environment", default=None)
 

@@ -14,25 +14,11 @@ from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_settings import NoDecode
 
 from plugin.config.flags import ALL
+from plugin.core.booleans import parse_bool
 
 # The field groups are mixins of Settings and never validate on their own: their schema is not built
 # (Settings builds one schema for all of them, when it is first instantiated; --help never does).
 FIELD_GROUP = ConfigDict(defer_build=True)
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-def parse_bool(value: Any) -> Any:
-    """Strict boolean parsing: anything but the eight spellings is an error."""
-    if isinstance(value, bool) or value is None:
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError("expected a boolean: true/false, 1/0, yes/no or on/off")
 
 
 def _items(parts: Iterable[str]) -> list[str]:

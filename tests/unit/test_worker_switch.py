@@ -10,7 +10,8 @@ import pytest
 
 from plugin.aws import worker
 from plugin.config.load import load_settings
-from plugin.config.types import _FALSE, _TRUE
+from plugin.core.booleans import FALSE as _FALSE
+from plugin.core.booleans import TRUE as _TRUE
 
 BASE = {"PLUGIN_REPO": "team/app", "PLUGIN_REGISTRY": "123456789012.dkr.ecr.us-east-1.amazonaws.com"}
 
@@ -25,7 +26,7 @@ class TestTheForkReadsWhatTheModelReads:
         assert tuple(field.validation_alias.choices) == worker.SWITCHES  # type: ignore[union-attr]
 
     def test_the_same_false_spellings(self) -> None:
-        assert set(worker._OFF) == _FALSE
+        assert set(worker.FALSE) == _FALSE
 
     @pytest.mark.parametrize("value", [*sorted(_TRUE | _FALSE), " Off ", "NO", "TRUE", ""])
     @pytest.mark.parametrize("name", worker.SWITCHES)
