@@ -47,15 +47,9 @@ def builder_outputs(settings: Settings, builder: str, run_name: str) -> list[Bui
     ]
 
 
-def builder_settings(settings: Settings, outputs: list[BuilderOutput]) -> Settings:
-    """The settings the builder's argv is made from: each of its outputs at its temporary path."""
-    if not outputs:
-        return settings
-    return settings.model_copy(update={out.field: out.temp for out in outputs})
-
-
 def for_builder(r: Resolved, outputs: list[BuilderOutput]) -> Resolved:
-    """``r`` with the settings the builder gets (its outputs at their temporary paths)."""
+    """``r`` with the settings the builder's argv is made from: each of its outputs at its temporary path."""
     if not outputs:
         return r
-    return replace(r, loaded=replace(r.loaded, settings=builder_settings(r.settings, outputs)))
+    settings = r.settings.model_copy(update={out.field: out.temp for out in outputs})
+    return replace(r, loaded=replace(r.loaded, settings=settings))
