@@ -56,11 +56,11 @@ def load_ca(ca_path: str) -> bytes:
 
 def _ssl_reason(exc: Exception) -> str:
     """OpenSSL's own words (its reason code, else its message without the C source position)."""
+    if isinstance(exc, UnicodeDecodeError):  # its own .reason ("ordinal not in range") says less
+        return "not ASCII text"
     reason = getattr(exc, "reason", None)
     if reason:
         return str(reason)
-    if isinstance(exc, UnicodeDecodeError):
-        return "not ASCII text"
     text = str(exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], str) else exc)
     return text.split(" (_ssl.c:", 1)[0].strip() or type(exc).__name__
 

@@ -60,6 +60,13 @@ class TestTrustCA:
         assert expected.startswith("PEM certificates OpenSSL can load (") and "SSLError" not in expected
         assert "_ssl.c" not in expected and len(expected) > len("PEM certificates OpenSSL can load ()") + 5
 
+    def test_a_pem_that_is_not_ascii_says_so(self, tmp_path: Path) -> None:
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(b"-----BEGIN CERTIFICATE-----\n\xff\xfe\n-----END CERTIFICATE-----\n")
+        with pytest.raises(ConfigError) as caught:
+            trust_ca(str(ca), tmp_path, {})
+        assert caught.value.problems[0].expected == "PEM certificates OpenSSL can load (not ASCII text)"
+
     @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "AWS_CA_BUNDLE"])
     def test_an_unreadable_bundle_is_named_by_the_variable_that_chose_it(
         self, tmp_path: Path, ca_text: str, variable: str, monkeypatch: pytest.MonkeyPatch
