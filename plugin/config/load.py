@@ -120,10 +120,24 @@ def _register_secrets(env: Mapping[str, str]) -> None:
             REDACTOR.add(*(env.get(v) for v in doc.variables))
 
 
+def _nul_problems(env: Mapping[str, str]) -> list[Problem]:
+    """A NUL character (possible only from PLUGIN_ENV_FILE: the OS environment cannot hold one) would
+    reach a path, an argv or a child's environment, where it cannot be."""
+    secret = {v for doc in field_docs() if doc.secret for v in doc.variables}
+    return [
+        Problem(name, MASK if name in secret else value, "text without a NUL character")
+        for name, value in sorted(env.items())
+        if "\x00" in value
+    ]
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Loaded:
     """Validate the environment into Settings; raise ConfigError listing every bad variable."""
     merged = _with_env_file(os.environ if env is None else env)
     _register_secrets(merged)
+    nul = _nul_problems(merged)
+    if nul:
+        raise ConfigError(nul)
     merged, dropped = drop_for_builder(merged, boolean_variables(), builder_from_env(merged))
     values = {k: v for k, v in merged.items() if v.strip() != ""}
     try:

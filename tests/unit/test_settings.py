@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from plugin.config.load import load_settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.log import REDACTOR
+from tests.support.plugin_run import ROOT
 
 REPO = {"PLUGIN_REPO": "team/app"}
 BOOL_MESSAGE = "expected a boolean: true/false, 1/0, yes/no or on/off"
@@ -172,6 +175,30 @@ class TestEnvFile:
         assert problems_of({**REPO, "PLUGIN_ENV_FILE": str(env_file)}) == [
             Problem("PLUGIN_ENV_FILE", str(env_file), "KEY=VALUE lines (line 2 is not)")
         ]
+
+    def test_a_nul_character_is_a_config_error_naming_each_variable(self, tmp_path: Path) -> None:
+        """Found by the property tests: a NUL in PLUGIN_TAR_PATH (env file) was a traceback, exit 70."""
+        env_file = tmp_path / "plugin.env"
+        env_file.write_bytes(
+            b"PLUGIN_TAR_PATH=/out/a\x00b.tar\nPLUGIN_SECRET_KEY=sent\x00inel\nOTHER=x\x00\n"
+        )
+        assert problems_of({**REPO, "PLUGIN_ENV_FILE": str(env_file)}) == [
+            Problem("OTHER", "x\x00", "text without a NUL character"),
+            Problem("PLUGIN_SECRET_KEY", "***", "text without a NUL character"),
+            Problem("PLUGIN_TAR_PATH", "/out/a\x00b.tar", "text without a NUL character"),
+        ]
+
+    def test_a_nul_character_exits_2_from_the_command_line(self, tmp_path: Path) -> None:
+        env_file = tmp_path / "plugin.env"
+        env_file.write_bytes(b"PLUGIN_DOCKERFILE=Dock\x00erfile\n")
+        env = {"PATH": "/usr/bin:/bin", **REPO, "PLUGIN_BUILDER": "kaniko", "PLUGIN_ENV_FILE": str(env_file)}
+        done = subprocess.run(
+            [sys.executable, "-m", "plugin", "plan"], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert "PLUGIN_DOCKERFILE='Dock\\x00erfile': text without a NUL character" in done.stderr
+        assert "Traceback" not in done.stderr
 
     def test_godotenv_forms_are_read_as_godotenv_reads_them(self, tmp_path: Path) -> None:
         """Inline comments, escapes in double quotes, multi-line quoted values (python-dotenv's grammar)."""
