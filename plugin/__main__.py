@@ -16,9 +16,9 @@ from typing import Any
 
 from plugin import __version__
 from plugin.core.booleans import TRUE, parse_bool
-from plugin.core.deferred import defer_asyncio
+from plugin.core.deferred import defer_all
 
-defer_asyncio()  # before structlog and pydantic-settings import it (plugin/core/deferred.py)
+defer_all()  # asyncio, importlib.metadata, secrets: before the libraries import them (core/deferred.py)
 # The plugin uses no pydantic plugin: without this, building the settings model scans every installed
 # distribution's entry points for one (about 13 ms of `plan`). The processes the plugin starts inherit
 # it and ignore it (none is Python); a RUN step never sees the plugin's environment.

@@ -4,8 +4,6 @@ call (a file path or inline JSON, a JSON object), then applied to a repository a
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from plugin.aws.ecr_client import EcrClient
 from plugin.core.errors import ConfigError
 from plugin.core.files import parse_json, read_text
@@ -46,6 +44,8 @@ class Policies(EcrClient):
             jobs.append(("SetRepositoryPolicy", "repository policy", {"policyText": policy}))
         if not jobs:
             return
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - the worker's; `plan` reads policies only
+
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = [
                 pool.submit(self._call, op, name, repositoryName=name, **body, **self._ids())

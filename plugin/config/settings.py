@@ -7,6 +7,7 @@ the docs, ``--help`` and the checks ask of its fields (variables, secrets, boole
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -109,15 +110,18 @@ def is_boolean(info: FieldInfo) -> bool:
     return any(getattr(m, "func", None) is parse_bool for m in info.metadata)
 
 
+@functools.cache
 def boolean_variables() -> frozenset[str]:
     """Every variable of a boolean field (tri-state ones included)."""
     return frozenset(v for doc in field_docs() if is_boolean(doc.info) for v in doc.variables)
 
 
-def field_docs() -> list[FieldDoc]:
-    return [
+@functools.cache
+def field_docs() -> tuple[FieldDoc, ...]:
+    """Every field's docs, computed once per process (a run reads them three times; the fields are fixed)."""
+    return tuple(
         FieldDoc(name, aliases(info), is_secret(info), info) for name, info in Settings.model_fields.items()
-    ]
+    )
 
 
 def known_variables() -> dict[str, str]:

@@ -16,17 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.ci.context import CIContext
-from plugin.ci.tagrules import (
-    RefContext,
-    TagOrigin,
-    evaluate,
-    has_rules,
-    parse_flavor,
-    parse_rules,
-    ref_context,
-    service_name,
-    step_context,
-)
+from plugin.ci.tagrules import RefContext, TagOrigin, has_rules, ref_context, service_name, step_context
 from plugin.config.settings import Settings
 from plugin.core.errors import ConfigError, Problem
 from plugin.core.files import read_text
@@ -176,6 +166,9 @@ def _validate(result: TagResult, plus: str) -> TagResult:
 
 def _with_rules(result: TagResult, settings: Settings, refs: RefContext) -> TagResult:
     """The rules' tags after the explicit or auto tags (duplicates dropped later, first one kept)."""
+    from plugin.ci.tagrules.engine import evaluate  # noqa: PLC0415 - with PLUGIN_TAG_RULES only
+    from plugin.ci.tagrules.rules import parse_flavor, parse_rules  # noqa: PLC0415 - with PLUGIN_TAG_RULES only
+
     rules, problems = parse_rules(settings.tag_rules)
     flavor, flavor_problems = parse_flavor(settings.tag_flavor)
     if problems or flavor_problems:

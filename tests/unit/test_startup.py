@@ -235,37 +235,84 @@ class TestTheProgramsEnd:
         assert "PLUGIN_REPO" in done.stderr
 
 
-class TestDeferredAsyncio:
-    """plugin/core/deferred.py: asyncio is loaded only by what uses it, and then works as usual."""
+class TestDeferredModules:
+    """plugin/core/deferred.py: asyncio, importlib.metadata and secrets are loaded only by what uses
+    them, and then work as usual; the tag rules' parser only with PLUGIN_TAG_RULES."""
 
-    # The real package's first submodule (the stand-in has none) and what it brings.
-    REAL = ("asyncio.base_events", "ssl")
+    # What only the real modules bring (the stand-ins have no submodules and import nothing).
+    REAL = ("asyncio.base_events", "ssl", "importlib.metadata._meta", "zipfile", "hmac")
+    TAG_RULES = ("plugin.ci.tagrules.rules", "plugin.ci.tagrules.engine", "csv")
 
     @pytest.mark.parametrize("builder", ["docker", "kaniko", "buildx"])
-    def test_plan_loads_no_asyncio(self, builder: str) -> None:
-        assert loaded(self.REAL, "plan", PLUGIN_BUILDER=builder) == {"code": 0, "loaded": []}
+    def test_plan_loads_none_of_them(self, builder: str) -> None:
+        found = loaded(self.REAL + self.TAG_RULES, "plan", PLUGIN_BUILDER=builder)
+        assert found == {"code": 0, "loaded": []}
 
-    def test_the_kaniko_run_path_loads_no_asyncio_nor_ssl(self) -> None:
+    def test_the_kaniko_run_path_loads_none_of_them(self) -> None:
         """(A docker or buildx run reads digests over HTTPS: there ssl is used.)"""
-        assert loaded_by_the_kaniko_run_path(self.REAL) == []
+        assert loaded_by_the_kaniko_run_path(self.REAL + self.TAG_RULES) == []
+
+    def test_tag_rules_load_their_parser_and_work(self) -> None:
+        env = {"PLUGIN_BUILDER": "kaniko", "PLUGIN_TAGS": "", "PLUGIN_TAG_RULES": "type=raw,value=ruled"}
+        assert loaded(self.TAG_RULES, "plan", **env) == {"code": 0, "loaded": sorted(self.TAG_RULES)}
 
     @pytest.mark.parametrize(
-        "use",
+        ("name", "use"),
         [
-            "import asyncio\nasync def f():\n    return 7\nresult = asyncio.run(f())",
-            "from asyncio import Queue\nresult = Queue().qsize() + 7",
-            "import asyncio.coroutines\nresult = 7 if asyncio.coroutines.iscoroutinefunction else 0",
-            "import asyncio\nresult = 7 if 'run' in dir(asyncio) else 0",
-            "import sh\nresult = int(str(sh.echo('7')).strip())",
+            ("asyncio", "import asyncio\nasync def f():\n    return 7\nresult = asyncio.run(f())"),
+            ("asyncio", "from asyncio import Queue\nresult = Queue().qsize() + 7"),
+            (
+                "asyncio",
+                "import asyncio.coroutines\nresult = 7 if asyncio.coroutines.iscoroutinefunction else 0",
+            ),
+            ("asyncio", "import asyncio\nresult = 7 if 'run' in dir(asyncio) else 0"),
+            ("asyncio", "import sh\nresult = int(str(sh.echo('7')).strip())"),
+            (
+                "importlib.metadata",
+                "from importlib.metadata import version\nresult = 7 if version('pydantic') else 0",
+            ),
+            (
+                "importlib.metadata",
+                "import importlib.metadata\nresult = 7 if importlib.metadata.distribution('pydantic') else 0",
+            ),
+            (
+                "importlib.metadata",
+                "from importlib.metadata import entry_points\n"
+                "result = 7 if isinstance(entry_points(group='console_scripts'), tuple | object) else 0",
+            ),
+            (
+                "importlib.metadata",
+                "import os\nos.environ.pop('PYDANTIC_DISABLE_PLUGINS', None)\nimport pydantic\n"
+                "class M(pydantic.BaseModel):\n    x: int\nresult = M(x=7).x",
+            ),
+            ("secrets", "import secrets\nresult = len(secrets.token_hex(4)) - 1"),
+            (
+                "secrets",
+                "from pydantic import SecretStr\nresult = 7 if SecretStr('a') == SecretStr('a') else 0",
+            ),
         ],
-        ids=["attribute", "from-import", "submodule", "dir", "sh"],
+        ids=[
+            "asyncio-attribute",
+            "asyncio-from-import",
+            "asyncio-submodule",
+            "asyncio-dir",
+            "asyncio-sh",
+            "metadata-from-import",
+            "metadata-attribute",
+            "metadata-entry-points",
+            "metadata-pydantic-plugins",
+            "secrets-attribute",
+            "secrets-secretstr",
+        ],
     )
-    def test_what_uses_asyncio_gets_the_real_one(self, use: str) -> None:
+    def test_what_uses_one_gets_the_real_one(self, name: str, use: str) -> None:
         code = (
-            "import sys, types\nfrom plugin.core.deferred import defer_asyncio, is_deferred\n"
-            "sys.modules.pop('asyncio', None)\ndefer_asyncio()\nassert is_deferred()\n"
-            "import structlog, pydantic_settings\nassert is_deferred()\n"
-            f"{use}\nassert not is_deferred() and type(sys.modules['asyncio']) is types.ModuleType\n"
+            "import os, sys, types\nfrom plugin.core.deferred import DEFERRED, defer, is_deferred\n"
+            "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'  # as the entrypoint sets it\n"
+            "for name in DEFERRED:\n    sys.modules.pop(name, None)\n    defer(name)\n"
+            "import structlog, pydantic_settings\n"
+            "assert [n for n in DEFERRED if not is_deferred(n)] == []\n"
+            f"{use}\nassert not is_deferred({name!r}) and type(sys.modules[{name!r}]) is types.ModuleType\n"
             "print(result)"
         )
         done = subprocess.run(

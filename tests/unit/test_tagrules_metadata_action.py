@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from plugin.ci.context import CIContext
-from plugin.ci.tagrules import parse_rules, sanitize
+from plugin.ci.tagrules.engine import sanitize
+from plugin.ci.tagrules.rules import parse_rules
 from plugin.config.load import load_settings
 from plugin.target.tags import resolve_tags
 

@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from plugin.ci.tagrules.names import FLAVOR_VARIABLE, RULES_VARIABLE, TagOrigin
 from plugin.ci.tagrules.refs import DEFAULT_BRANCH_VARIABLES, SHA_VARIABLES, RefContext
-from plugin.ci.tagrules.rules import FLAVOR_VARIABLE, RULES_VARIABLE, Flavor, Rule
+from plugin.ci.tagrules.rules import Flavor, Rule
 from plugin.ci.tagrules.template import DATE_HELPERS, Expr, MissingInput, Template, render_date
 from plugin.ci.tagrules.versions import Version, parse_pep440, parse_semver
 
@@ -24,17 +25,6 @@ _INVALID = re.compile(r"[^A-Za-z0-9._+-]+")
 
 class Skip(Exception):
     """This rule gives no tag for this build; the message says why."""
-
-
-@dataclass(frozen=True)
-class TagOrigin:
-    """Where a final tag came from: the variable, and the rule (or other detail) within it."""
-
-    variable: str
-    detail: str | None = None
-
-    def to_json(self) -> dict[str, str]:
-        return {"source": self.variable, **({"rule": self.detail} if self.detail else {})}
 
 
 @dataclass

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from plugin.ci.tagrules.names import FLAVOR_VARIABLE, RULES_VARIABLE, lines
 from plugin.ci.tagrules.template import DATE_HELPERS, Template, TemplateError, check_names, parse
 from plugin.core.errors import Problem
 
-RULES_VARIABLE = "PLUGIN_TAG_RULES"
-FLAVOR_VARIABLE = "PLUGIN_TAG_FLAVOR"
 PRIORITIES = {
     "schedule": 1000,
     "semver": 900,
@@ -95,20 +93,6 @@ def _fields(text: str) -> list[str]:
     except csv.Error as exc:
         raise RuleError(f"not comma-separated key=value fields ({exc})") from None
     return [f.strip() for f in (rows[0] if rows else []) if f.strip()]
-
-
-def lines(text: str) -> list[str]:
-    """The rule lines: the text's lines, or the items of a JSON list of strings (a CI may pass a YAML
-    list setting that way)."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-        except ValueError:
-            items = None
-        if isinstance(items, list) and all(isinstance(i, str) for i in items):
-            return [i.replace("\n", " ") for i in items]
-    return text.splitlines()
 
 
 def _entries(text: str) -> Iterator[tuple[int, str, list[str] | RuleError]]:
