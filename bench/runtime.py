@@ -44,6 +44,8 @@ def runtime_python() -> str:
     if python.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
         return str(python)
     print(f"bench: creating {VENV.relative_to(ROOT)} (runtime dependencies only)", file=sys.stderr)
+    if VENV.is_symlink():  # a venv shared from another checkout: make this checkout's own
+        VENV.unlink()
     shutil.rmtree(VENV, ignore_errors=True)
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(VENV)], check=True)
