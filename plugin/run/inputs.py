@@ -222,17 +222,20 @@ def _place_problem(variable: str, path: str) -> Problem | None:
     return None
 
 
+_EFFECTIVE = os.access in os.supports_effective_ids  # the effective user writes, as the plugin runs
+
+
 def _folder_problem(variable: str, path: str, directory: bool) -> Problem | None:
-    """What the builder writes (the tarball, kaniko's OCI layout) goes first to a temporary name in the
-    folder of ``path`` and is renamed there: that folder (or its nearest existing parent) must be
-    writable. A directory output must not be an existing file."""
+    """Every output (the files the plugin writes, the tarball, kaniko's OCI layout) goes first to a
+    temporary name in the folder of ``path`` and is renamed there: that folder (or its nearest
+    existing parent) must be writable. A directory output must not be an existing file."""
     target = Path(os.path.realpath(path))
     if directory and target.exists() and not target.is_dir():
         return Problem(variable, path, "a directory path (it is a file)")
     parent = target.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
         return Problem(variable, path, f"a path in a writable directory ({parent} is not writable)")
     if directory and not parent.is_dir():
         return Problem(variable, path, f"a directory path ({parent} is not a directory)")
@@ -256,10 +259,13 @@ def output_places(r: Resolved) -> list[Problem]:
     ]
     files = [(v, path) for v, path in named if path and v != "PLUGIN_OCI_LAYOUT_PATH"]
     problems = [p for v, path in files if (p := _place_problem(v, path)) is not None]
-    built = [("PLUGIN_TAR_PATH", s.tar_path, False), ("PLUGIN_OCI_LAYOUT_PATH", named[-1][1], True)]
+    # Every output is written beside its path and renamed into place with the others (run/staging.py):
+    # a folder that takes no new entry would fail the run after the push, so it is refused now.
     refused = {p.variable for p in problems}
-    for variable, path, directory in built:
-        if path and variable not in refused and (p := _folder_problem(variable, path, directory)):
+    places: list[tuple[str, str | None, bool]] = [(v, path, False) for v, path in files if v not in refused]
+    places.append(("PLUGIN_OCI_LAYOUT_PATH", named[-1][1], True))
+    for variable, path, directory in places:
+        if path and (p := _folder_problem(variable, path, directory)):
             problems.append(p)
     seen: dict[str, str] = {}
     for variable, path in named:

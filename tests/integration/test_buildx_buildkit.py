@@ -259,10 +259,14 @@ class TestOutputFilesAllOrNothing:
             "PLUGIN_TAR_PATH": str(tarball),  # a second build exports it (--output=type=docker,dest=)
         }
         out = outputs(tmp_path / "out")
-        with immutable(out.base):  # DRONE_OUTPUT cannot be written: the run fails in its outputs phase
+        out.drone_output.write_text("KEPT=1\n")
+        # DRONE_OUTPUT cannot be replaced (an immutable file in a writable folder, which the checks before
+        # the build cannot see): the run fails in its outputs phase, after the push
+        with immutable(out.drone_output):
             failed = buildx.run(buildx.env("files/app", ctx, out, **files))
         assert failed.returncode == 1, failed.output
         assert f"cannot write {out.drone_output}" in failed.output
+        assert out.drone_output.read_text() == "KEPT=1\n"
         assert "+ docker buildx build" in failed.output  # built and pushed before that
         exported = re.search(r"--output=type=docker,dest=(\S+)", failed.output)
         assert exported and Path(exported[1]).parent == kept, failed.output  # exported, beside

@@ -221,13 +221,16 @@ class TestKanikoDigestFiles:
     def test_a_failed_run_leaves_the_previous_files(
         self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """kaniko succeeded and wrote its files; DRONE_OUTPUT cannot be written (its directory is
-        immutable, which stops root too): exit 1, and the digest files are those of the previous run."""
+        """kaniko succeeded and wrote its files; DRONE_OUTPUT cannot be replaced (an immutable file,
+        which stops root too): exit 1, and the digest files are those of the previous run."""
         settings = self.settings(tmp_path)
-        (tmp_path / "out").mkdir()
-        with immutable(tmp_path / "out"):
-            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(tmp_path / "out" / "drone.env"), **settings)
+        drone_output = tmp_path / "out" / "drone.env"
+        drone_output.parent.mkdir()
+        drone_output.write_text("KEPT=1\n")
+        with immutable(drone_output):
+            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(drone_output), **settings)
         assert status == 1
+        assert drone_output.read_text() == "KEPT=1\n"
         assert executor.exists()  # kaniko ran
         for name in self.NAMES.values():
             assert (tmp_path / name).read_text() == "from the previous run\n"
@@ -275,12 +278,14 @@ class TestKanikoTarballAndLayout:
     def test_a_failed_run_leaves_the_previous_ones(
         self, aws_env: AwsEnv, executor: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """kaniko wrote both; DRONE_OUTPUT cannot be written (immutable directory): exit 1, the old
+        """kaniko wrote both; DRONE_OUTPUT cannot be replaced (an immutable file): exit 1, the old
         tarball byte for byte, the old layout as it was, no temporary name left."""
         paths = self.previous(tmp_path)
-        (tmp_path / "out").mkdir()
-        with immutable(tmp_path / "out"):
-            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(tmp_path / "out" / "drone.env"), **paths)
+        drone_output = tmp_path / "out" / "drone.env"
+        drone_output.parent.mkdir()
+        drone_output.write_text("KEPT=1\n")
+        with immutable(drone_output):
+            status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(drone_output), **paths)
         assert status == 1
         assert all(a.startswith(str(tmp_path / "images" / ".")) for a in self.written_to(executor).values())
         assert Path(paths["PLUGIN_TAR_PATH"]).read_bytes() == self.OLD_TAR

@@ -71,14 +71,16 @@ def test_success_writes_all_three_and_keeps_every_other_line(skipping, tmp_path)
 
 
 def test_read_only_artifact_directory_writes_nothing(skipping, tmp_path):
-    """The issue's case: exit 1 naming the file; DRONE_OUTPUT is not rewritten with a digest."""
+    """The issue's case: refused before any AWS call (exit 2 naming the variable), not after the push;
+    DRONE_OUTPUT is not rewritten with a digest. (A failure while writing: tests/unit/test_staging.py.)"""
     env, _ = skipping
     folder = tmp_path / "artifacts"
     folder.mkdir()
     with immutable(folder):
         result = run_plugin(env, timeout=60)
-    assert result.returncode == 1, result.output
-    assert f"cannot write {folder}/image.json" in result.stderr
+    assert result.returncode == 2, result.output
+    assert f"PLUGIN_ARTIFACT_FILE='{folder}/image.json': a path in a writable directory" in result.stderr
+    assert "(ecr." not in result.stderr  # no ECR event: nothing was asked of AWS
     assert (tmp_path / "out" / "drone.env").read_bytes() == REPORTED
     assert not (tmp_path / "out" / "card.json").exists()
     assert leftovers(tmp_path) == []

@@ -70,7 +70,8 @@ def test_the_tarball_replaces_the_old_one_once_the_run_succeeded(
 def test_outputs_that_cannot_be_written_leave_the_old_tarball(
     moto_server, registry, workspace, example_context
 ):
-    """Built, saved and pushed; the artifact's directory is immutable: exit 1, the old tarball as it was."""
+    """The artifact's directory is immutable: refused before anything is built (exit 2), the old tarball
+    as it was. (Outputs that fail while moving, after the push: the test below.)"""
     tarballs = workspace.base / "tarballs"
     tarballs.mkdir()
     tar_path = tarballs / "image.tar"
@@ -88,9 +89,9 @@ def test_outputs_that_cannot_be_written_leave_the_old_tarball(
     )
     with immutable(artifact.parent):
         result = run_plugin(env)
-    assert result.returncode == 1, result.output
-    assert f"cannot write {artifact}" in result.stderr
-    assert Path(saved_to(result.output)).parent == tarballs  # the tarball was saved, beside
+    assert result.returncode == 2, result.output
+    assert f"PLUGIN_ARTIFACT_FILE='{artifact}': a path in a writable directory" in result.stderr
+    assert "docker save" not in result.output  # nothing was built or saved
     assert tar_path.read_bytes() == OLD_TARBALL
     assert hidden(tarballs) == []
     workspace.assert_no_outputs()

@@ -220,6 +220,35 @@ class TestInputs:
             )
         ]
 
+    @pytest.mark.parametrize(
+        "variable",
+        [
+            "DRONE_OUTPUT",
+            "PLUGIN_ARTIFACT_FILE",
+            "DRONE_CARD_PATH",
+            "PLUGIN_IMAGE_NAME_WITH_DIGEST_FILE",
+            "PLUGIN_IMAGE_NAME_TAG_WITH_DIGEST_FILE",
+        ],
+    )
+    def test_every_output_files_directory_must_take_new_entries(self, tmp_path, variable):
+        """Each output is written beside its path, then renamed: refused before the build, not after."""
+        (tmp_path / "ro").mkdir()
+        path = tmp_path / "ro" / "out.txt"
+        path.write_text("old")
+        with immutable(tmp_path / "ro"):
+            found = problems(tmp_path, **{variable: str(path)})
+        why = f"a path in a writable directory ({tmp_path}/ro is not writable)"
+        assert found == [Problem(variable, str(path), why)]
+        assert path.read_text() == "old"
+
+    def test_a_missing_folder_under_an_immutable_one_is_refused_too(self, tmp_path):
+        (tmp_path / "ro").mkdir()
+        path = tmp_path / "ro" / "new" / "image.json"
+        with immutable(tmp_path / "ro"):
+            found = problems(tmp_path, PLUGIN_ARTIFACT_FILE=str(path))
+        why = f"a path in a writable directory ({tmp_path}/ro is not writable)"
+        assert found == [Problem("PLUGIN_ARTIFACT_FILE", str(path), why)]
+
     def test_the_oci_layout_is_a_directory(self, tmp_path):
         (tmp_path / "oci").write_text("a file")
         (tmp_path / "f").write_text("a file")
