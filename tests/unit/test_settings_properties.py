@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from plugin.config.load import load_settings
 from plugin.config.settings import known_variables as _known_variables
-from plugin.core.errors import ConfigError
+from plugin.core.errors import ConfigError, PluginError
+from plugin.run.inputs import check_inputs
 from plugin.run.plan import plan_document
 from plugin.run.resolve import resolve
 
@@ -115,3 +116,40 @@ class TestAnyTextInSeveralVariables:
     def test_plans_or_raises_config_error(self, extra: dict[str, str], workdir: Path) -> None:
         """Several variables set at once, over the valid base."""
         plan_or_config_error(kaniko_only({**BASE, **extra}), workdir)
+
+
+class TestEveryBuilderThroughTheChecksBeforeAws:
+    """What `plan` runs (load, resolve, the checks before any AWS call, the plan) for every builder:
+    whatever text lands in a variable, the outcome is a plan or one of the plugin's own errors (an exit
+    status it chose), never an exception it did not expect (exit 70)."""
+
+    @staticmethod
+    def plan_or_plugin_error(env: dict[str, str], workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (workdir / "Dockerfile").write_text("FROM scratch\n")
+        monkeypatch.chdir(workdir)
+        try:
+            resolved = resolve(load_settings(env), workdir)
+            if not resolved.tags.skip_reason:
+                check_inputs(resolved)
+            plan_document(resolved)
+        except PluginError as exc:
+            assert exc.exit_code in (1, 2), exc.message
+
+    @pytest.mark.parametrize("builder", ["kaniko", "docker", "buildx"])
+    @pytest.mark.parametrize("variable", VARIABLES + CONTEXT_VARIABLES)
+    @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(value=values)
+    def test_one_variable(
+        self, builder: str, variable: str, value: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.plan_or_plugin_error({**BASE, "PLUGIN_BUILDER": builder, variable: value}, workdir, monkeypatch)
+
+    @pytest.mark.parametrize("builder", ["kaniko", "docker", "buildx"])
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        extra=st.dictionaries(st.sampled_from(VARIABLES + CONTEXT_VARIABLES), values, min_size=2, max_size=8)
+    )
+    def test_several_variables(
+        self, builder: str, extra: dict[str, str], workdir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.plan_or_plugin_error({**BASE, "PLUGIN_BUILDER": builder, **extra}, workdir, monkeypatch)
