@@ -81,7 +81,10 @@ def _double_quoted(value: str) -> bool:
 
 
 def _godotenv_escaped(value: str) -> str:
-    """godotenv's Marshal escaping (backslash, quote, dollar, newline): joho/godotenv reads it back."""
+    """godotenv's Marshal escaping (backslash, quote, dollar, newline), for a value neither quoting form
+    carries. No reader is sure to read it back: joho/godotenv 1.5.1 itself misreads a backslash or an
+    escaped quote just before the closing quote (tests/integration/test_drone_output_godotenv.py), so
+    the one free-text value, IMAGE_TAR_PATH, is refused before the build when it would need this."""
     escaped = re.sub(r'([\\"$])', r"\\\1", value)
     return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
 
@@ -104,7 +107,7 @@ def render_line(key: str, value: str, newline: str = "\n") -> str:
     if not PLUGIN_KEY.fullmatch(key):
         raise ValueError(f"not a dotenv key the runners read: {key!r}")
     if not representable(value):
-        log.warning("outputs.value_escaped", key=key, hint="readers other than joho/godotenv may differ")
+        log.warning("outputs.value_escaped", key=key, hint="a dotenv reader may not read it back as written")
     return f"{key}={render_value(value)}{newline}"
 
 
