@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -532,6 +533,38 @@ class TestOutputs:
         assert "/kaniko/executor" not in output  # no executor started, not even `executor version`
         assert drone_output(out)["skipped"] == "true"
         assert drone_output(out)["digest"] == seeded["3.0.0"]
+
+
+class TestTarballAndLayout:
+    def test_the_real_executor_writes_them_beside_and_the_plugin_moves_them_in(
+        self, engine: Engine, image: KanikoImage, moto_url: str, registry: Registry, tmp_path: Path
+    ):
+        """PLUGIN_TAR_PATH and PLUGIN_OCI_LAYOUT_PATH with the real executor in the image: written under
+        hidden names beside the user's paths, then replacing the previous tarball and layout; the
+        layout's manifest is the one the registry holds."""
+        repo = f"e2e/layout-{image.label.replace('.', '-')}"
+        ws = workspace(tmp_path, SCRATCH_BUSYBOX + "RUN echo layout > /layout\n")
+        out = tmp_path / "images"
+        (out / "oci").mkdir(parents=True)
+        (out / "oci" / "index.json").write_text("previous layout")
+        (out / "image.tar").write_bytes(b"previous tarball")
+        env = kaniko_env(
+            moto_url, registry, repo,
+            PLUGIN_TAR_PATH="/drone/images/image.tar", PLUGIN_OCI_LAYOUT_PATH="/drone/images/oci",
+        )  # fmt: skip
+        status, output, _ = run_image(engine, image, ws, env, "-v", f"{out}:/drone/images")
+        assert status == 0, output[-4000:]
+        hidden = r"\.(image\.tar|oci)\.build-push-ecr-\S+\.tmp"
+        written = dict(re.findall(r"--(tar-path|oci-layout-path)=/drone/images/(\S+)", output))
+        assert set(written) == {"tar-path", "oci-layout-path"}, output[-4000:]
+        assert all(re.fullmatch(hidden, name) for name in written.values()), written
+        with tarfile.open(out / "image.tar") as tar:
+            assert "manifest.json" in tar.getnames()
+        index = json.loads((out / "oci" / "index.json").read_text())
+        digest = registry.digest(repo, "1.0.0")
+        assert digest and [m["digest"] for m in index["manifests"]] == [digest]
+        assert (out / "oci" / "blobs" / "sha256" / digest.removeprefix("sha256:")).is_file()
+        assert sorted(p.name for p in out.iterdir()) == ["image.tar", "oci"]  # nothing hidden left
 
 
 @pytest.fixture(autouse=True)
