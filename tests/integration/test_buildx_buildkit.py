@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.test_outputs_all_or_nothing import immutable
 from tests.support.buildkit import (
     BUILDKIT_IMAGE,
     RUNC_DROPCAP,
@@ -33,6 +32,7 @@ from tests.support.buildkit import (
     exit0_program,
     load_buildkit,
 )
+from tests.support.chattr import unreplaceable
 from tests.support.cmdline import CmdlinePoller
 from tests.support.contexts import busybox_context
 from tests.support.moto_server import MotoServer
@@ -259,10 +259,8 @@ class TestOutputFilesAllOrNothing:
             "PLUGIN_TAR_PATH": str(tarball),  # a second build exports it (--output=type=docker,dest=)
         }
         out = outputs(tmp_path / "out")
-        out.drone_output.write_text("KEPT=1\n")
-        # DRONE_OUTPUT cannot be replaced (an immutable file in a writable folder, which the checks before
-        # the build cannot see): the run fails in its outputs phase, after the push
-        with immutable(out.drone_output):
+        # DRONE_OUTPUT cannot be replaced: the run fails in its outputs phase, after the push
+        with unreplaceable(out.drone_output, "KEPT=1\n"):
             failed = buildx.run(buildx.env("files/app", ctx, out, **files))
         assert failed.returncode == 1, failed.output
         assert f"cannot write {out.drone_output}" in failed.output

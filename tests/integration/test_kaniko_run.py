@@ -26,7 +26,7 @@ from dotenv import dotenv_values
 from plugin.__main__ import main
 from plugin.builders import kaniko as kaniko_module
 from plugin.run import build_kaniko as kaniko_run_module
-from tests.integration.test_outputs_all_or_nothing import immutable
+from tests.support.chattr import unreplaceable
 from tests.support.moto_server import ACCOUNT, AwsEnv, ecr_client, put_image
 from tests.support.reference import reference_file
 
@@ -225,9 +225,7 @@ class TestKanikoDigestFiles:
         which stops root too): exit 1, and the digest files are those of the previous run."""
         settings = self.settings(tmp_path)
         drone_output = tmp_path / "out" / "drone.env"
-        drone_output.parent.mkdir()
-        drone_output.write_text("KEPT=1\n")
-        with immutable(drone_output):
+        with unreplaceable(drone_output, "KEPT=1\n"):
             status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(drone_output), **settings)
         assert status == 1
         assert drone_output.read_text() == "KEPT=1\n"
@@ -282,9 +280,7 @@ class TestKanikoTarballAndLayout:
         tarball byte for byte, the old layout as it was, no temporary name left."""
         paths = self.previous(tmp_path)
         drone_output = tmp_path / "out" / "drone.env"
-        drone_output.parent.mkdir()
-        drone_output.write_text("KEPT=1\n")
-        with immutable(drone_output):
+        with unreplaceable(drone_output, "KEPT=1\n"):
             status = run(monkeypatch, tmp_path, DRONE_OUTPUT=str(drone_output), **paths)
         assert status == 1
         assert all(a.startswith(str(tmp_path / "images" / ".")) for a in self.written_to(executor).values())

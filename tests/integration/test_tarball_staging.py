@@ -42,13 +42,19 @@ def saved_to(output: str) -> str:
     return found[1]
 
 
-def test_the_tarball_replaces_the_old_one_once_the_run_succeeded(
-    moto_server, registry, workspace, example_context
-):
-    tarballs = workspace.base / "tarballs"
+def old_tarball(base: Path) -> tuple[Path, Path]:
+    """A tarball from an earlier run at <base>/tarballs/image.tar: (its folder, its path)."""
+    tarballs = base / "tarballs"
     tarballs.mkdir()
     tar_path = tarballs / "image.tar"
     tar_path.write_bytes(OLD_TARBALL)
+    return tarballs, tar_path
+
+
+def test_the_tarball_replaces_the_old_one_once_the_run_succeeded(
+    moto_server, registry, workspace, example_context
+):
+    tarballs, tar_path = old_tarball(workspace.base)
     env = app_env(
         moto_server, registry.host, workspace, example_context, "tarstage/ok", PLUGIN_TAR_PATH=str(tar_path)
     )
@@ -72,10 +78,7 @@ def test_outputs_that_cannot_be_written_leave_the_old_tarball(
 ):
     """The artifact's directory is immutable: refused before anything is built (exit 2), the old tarball
     as it was. (Outputs that fail while moving, after the push: the test below.)"""
-    tarballs = workspace.base / "tarballs"
-    tarballs.mkdir()
-    tar_path = tarballs / "image.tar"
-    tar_path.write_bytes(OLD_TARBALL)
+    tarballs, tar_path = old_tarball(workspace.base)
     artifact = workspace.base / "artifacts" / "image.json"
     artifact.parent.mkdir()
     env = app_env(
@@ -99,10 +102,7 @@ def test_outputs_that_cannot_be_written_leave_the_old_tarball(
 
 def test_a_failure_while_moving_puts_the_old_tarball_back(moto_server, registry, workspace, example_context):
     """The card cannot be replaced (moved after the tarball): the tarball that was moved in is undone."""
-    tarballs = workspace.base / "tarballs"
-    tarballs.mkdir()
-    tar_path = tarballs / "image.tar"
-    tar_path.write_bytes(OLD_TARBALL)
+    tarballs, tar_path = old_tarball(workspace.base)
     env = app_env(
         moto_server, registry.host, workspace, example_context, "tarstage/card", PLUGIN_TAR_PATH=str(tar_path)
     )

@@ -19,3 +19,13 @@ def immutable(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@contextmanager
+def unreplaceable(path: Path, text: str) -> Iterator[None]:
+    """An existing file holding ``text`` that nothing can replace for the duration, in a folder that stays
+    writable: a fault no check before the build can see, so a run meets it only while moving its outputs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    with immutable(path):
+        yield

@@ -48,15 +48,6 @@ class GodotenvReader:
         return Reading(values)
 
 
-def version() -> str:
-    """The packaged godotenv's version (Debian's changelog names it), for messages."""
-    found = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Version}", "golang-github-joho-godotenv-dev"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return found.stdout.strip() or "unknown"
-
-
 def build_reader(folder: Path) -> GodotenvReader:
     """Compile the reader (GOPATH mode: Debian's sources, no network), under ``folder``."""
     require("go")
